@@ -1,0 +1,33 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make book   build the book (book/_build/html/index.html)
+#   make test   run every test: pytest (unit tests, notebooks), then the book build with warnings as errors
+# Both create the virtual environment .venv on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+# CI and these machines pin the CPU wheel; elsewhere override, e.g. make TORCH=torch test
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build book -W
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/jupyter-book build book -W
+
+bench: $(STAMP)
+	$(BIN)/python -m nslkit bench
+
+clean:
+	rm -rf book/_build

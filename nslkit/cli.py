@@ -1,0 +1,181 @@
+"""Command line: ``python -m nslkit train …`` and ``python -m nslkit bench …``.
+
+Bad input prints one line naming the bad value and the valid choices, and exits with 2.
+Progress bars go to stderr; ``--json`` prints one JSON object to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from .config import DTYPES, PLACEMENTS, TrainConfig, seed_list
+from .population import ACTIVATIONS
+from .store import Store
+from .targets import target_names
+from .train import BACKENDS, resolve_backend, resolve_device
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a positive integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a positive integer (must be >= 1)")
+    return v
+
+
+def _nonneg_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a non-negative integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a non-negative integer")
+    return v
+
+
+def _number(s: str) -> float:
+    try:
+        return float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+
+
+def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> None:
+    d = TrainConfig.__dataclass_fields__
+    p.add_argument("--target", default="x2", choices=target_names(), help="target function (default x2)")
+    p.add_argument("--activation", default="silu", choices=ACTIVATIONS, help="σ (default silu)")
+    if bench:
+        p.add_argument("--width", type=_positive_int, default=10, help="N (default 10)")
+        p.add_argument("--seeds", type=_positive_int, default=1000, help="number of networks S (default 1000)")
+        p.add_argument("--points", type=_positive_int, default=1000, help="training points P (default 1000)")
+        p.add_argument("--steps", type=_positive_int, default=50,
+                       help="batched steps per timed run; runs of STEPS and 2×STEPS are timed (default 50)")
+        p.add_argument("--naive-networks", type=_positive_int, default=5, help="networks timed in the naive loop (default 5)")
+        p.add_argument("--naive-steps", type=_positive_int, default=200, help="steps per naive network (default 200)")
+    else:
+        p.add_argument("--widths", type=_positive_int, nargs="+", default=[2, 10], metavar="N",
+                       help="one or more widths N (default 2 10)")
+        seeds = p.add_mutually_exclusive_group()
+        seeds.add_argument("--seeds", type=_positive_int, default=None, metavar="S",
+                           help="train seeds 0..S-1 (default 1000)")
+        seeds.add_argument("--seed-list", type=_nonneg_int, nargs="+", default=None, metavar="SEED",
+                           help="train exactly these seeds")
+        p.add_argument("--steps", type=_positive_int, default=d["steps"].default, help="Adam steps (default 50000)")
+        p.add_argument("--points", type=_positive_int, default=None,
+                       help="training points P (default 100 for 1-D targets, 1000 for products)")
+    p.add_argument("--placement", choices=PLACEMENTS, default=None,
+                   help="grid (linspace) or uniform (random); default grid for 1-D, uniform for products")
+    p.add_argument("--domain", type=_number, nargs=2, metavar=("LO", "HI"), default=list(d["domain"].default),
+                   help="input domain [LO, HI] per coordinate (default -2 2)")
+    p.add_argument("--lr", type=_number, default=d["lr"].default, help="initial learning rate (default 1e-2)")
+    p.add_argument("--lr-decay", type=_number, default=d["lr_decay"].default, help="learning-rate factor (default 0.2)")
+    p.add_argument("--lr-step", type=_positive_int, default=d["lr_step"].default,
+                   help="apply --lr-decay every this many steps (default 10000)")
+    p.add_argument("--negative-slope", type=_number, default=d["negative_slope"].default, help="LeakyReLU slope (default 0.01)")
+    p.add_argument("--data-seed", type=_nonneg_int, default=d["data_seed"].default, help="seed of uniform training points (default 0)")
+    p.add_argument("--dtype", default="float64", choices=DTYPES, help="float64 (default) or float32")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: CUDA when available")
+    p.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="eager, compiled (torch.compile) or auto (compiled for large runs)")
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="nslkit", description="Train populations of tiny networks (Liu & Tegmark 2023).")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train S networks per width, or load them from the results store")
+    _add_experiment_args(t)
+    t.add_argument("--test-points", type=_positive_int, default=10_000, help="points of the test grid (default 10000)")
+    t.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
+    t.add_argument("--no-store", action="store_true", help="neither load nor save results")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    b = sub.add_parser("bench", help="network-steps/s of the naive loop and of the batched trainer")
+    _add_experiment_args(b, bench=True)
+    return p
+
+
+def _config(a: argparse.Namespace, bench: bool) -> TrainConfig:
+    if bench:
+        seeds, width = a.seeds, a.width
+    else:
+        seeds = seed_list(a.seed_list) if a.seed_list is not None else (a.seeds or 1000)
+        width = a.widths[0]
+    return TrainConfig(
+        target=a.target, activation=a.activation, width=width, seeds=seeds, steps=a.steps, points=a.points,
+        placement=a.placement, domain=tuple(a.domain), lr=a.lr, lr_decay=a.lr_decay, lr_step=a.lr_step,
+        negative_slope=a.negative_slope, data_seed=a.data_seed, dtype=a.dtype,
+        **({} if bench else {"test_points": a.test_points}),
+    )
+
+
+def _summary(res) -> str:
+    q = lambda a, p: f"{np.nanpercentile(a, p):.3e}"  # noqa: E731
+    return (f"N={res.config.width:<5} train MSE median {q(res.train_mse, 50)}  p5 {q(res.train_mse, 5)}  "
+            f"min {np.nanmin(res.train_mse):.3e} | test MSE median {q(res.test_mse, 50)}  "
+            f"[{len(res.seeds)} seeds x {res.config.steps} steps, {res.config.dtype}]")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    p = _parser()
+    a = p.parse_args(argv)
+    bench = a.command == "bench"
+    try:
+        cfg = _config(a, bench)
+        dev = resolve_device(a.device)
+        resolve_backend(a.backend, cfg, dev, cfg.points)
+        if not bench:
+            for w in a.widths:
+                cfg.replace(width=w)
+    except ValueError as e:
+        p.exit(2, f"nslkit {a.command}: error: {e}\n")
+    if bench:
+        from .bench import bench as run_bench
+
+        r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev, a.backend)
+        if a.json:
+            print(json.dumps(r))
+        else:
+            print(f"bench: {r['config']}, {r['device']}, torch {r['torch']}, batched backend {r['backend']}")
+            for name in ("naive", "batched"):
+                x = r[name]
+                print(f"  {name:8s} {x['network_steps_per_s']:12.4g} network-steps/s  "
+                      f"{x['neuron_point_steps_per_s']:12.4g} network·neuron·point-steps/s")
+            print(f"  speedup  {r['speedup']:.1f}x")
+        return 0
+
+    from .experiment import sweep
+
+    store = False if a.no_store else (Store(a.store) if a.store else None)
+    results = sweep(cfg, a.widths, store=store, device=dev, progress=not a.quiet, backend=a.backend)
+    if a.json:
+        c = cfg.to_dict()
+        del c["width"]
+        c["widths"] = list(a.widths)
+        out = {
+            "config": c,
+            "train_mse": {str(w): r.train_mse.tolist() for w, r in results.items()},
+            "test_mse": {str(w): r.test_mse.tolist() for w, r in results.items()},
+        }
+        print(json.dumps(out))
+    else:
+        for r in results.values():
+            print(_summary(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The experiment config: one frozen dataclass that is both the recipe and the results key.
+
+Every field changes the numbers a run produces, so every field is part of the results-store
+key (see :mod:`nslkit.store`). What does not change the numbers (device, chunk size, progress
+bars) is an argument of :func:`nslkit.train.train`, not a field here.
+
+Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol questions"):
+
+* ``domain = (-2, 2)``, ``points = 100``, ``placement = "grid"`` for one-dimensional targets.
+  Evidence: the published lottery ticket (Eq. 2) is a stationary point of the training MSE on
+  exactly ``torch.linspace(-2, 2, 100)``. Its gradient norm there is 3.8e-6, against
+  1.2e-3 on 1000 grid points of [-2, 2], 3.0e-3 on any grid of [-1, 1], and 4e-4 to 3e-3 on
+  100 random points of [-2, 2]; grids of 99 or 101 points give 1.4e-5. See
+  :func:`nslkit.protocol.ticket_gradient_norm`, which the tests check.
+* For the products (D > 1) the paper gives nothing to test against. A 100-point grid does not
+  exist in 3 or 5 dimensions, so the default is 1000 points drawn uniformly from the domain
+  cube with ``data_seed``: more points than the widest network (N = 50, D = 5) has
+  parameters, so the training MSE measures approximation rather than memorisation.
+* ``negative_slope = 0.01`` for LeakyReLU (torch's default; the paper does not say).
+* The reported loss is the final MSE on the training points (the paper's networks are
+  trained and evaluated on the same full batch); ``test_points`` sets an independent dense
+  grid on which the test MSE is measured as well.
+* ``dtype = "float64"``: Fig. 13 reports losses below 1e-16, beyond float32.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .population import ACTIVATIONS
+from .targets import get_target
+
+__all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "seed_list"]
+
+#: Bumped whenever the numbers a config produces, or the stored layout, change.
+FORMAT_VERSION = 1
+DTYPES = ("float64", "float32")
+PLACEMENTS = ("grid", "uniform")
+
+
+def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
+    """Seeds as a tuple: a count n means seeds 0..n-1, an iterable is taken as given."""
+    if isinstance(seeds, bool):
+        raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seed count must be a positive integer, got {seeds}")
+        return tuple(range(seeds))
+    out = tuple(seeds)
+    if not out:
+        raise ValueError("seed list is empty")
+    for s in out:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise ValueError(f"seeds must be non-negative integers, got {s!r}")
+    if len(set(out)) != len(out):
+        raise ValueError("seed list has duplicates")
+    return out
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One width of one experiment: S networks of width N trained on one target.
+
+    Defaults are the paper's (Sec. 2.2) where it states them, and the protocol decisions of
+    the module docstring where it does not.
+    """
+
+    target: str = "x2"  # a name from nslkit.targets.TARGETS
+    activation: str = "silu"  # silu | relu | leaky_relu
+    width: int = 10  # N, hidden units
+    seeds: tuple[int, ...] = field(default=tuple(range(1000)))  # one network per seed; paper: 1000
+    steps: int = 50_000  # full-batch Adam steps; paper: 50,000
+    lr: float = 1e-2  # initial learning rate; paper: 1e-2
+    lr_decay: float = 0.2  # multiply the learning rate by this ...
+    lr_step: int = 10_000  # ... every lr_step steps; paper: 0.2 every 10,000
+    domain: tuple[float, float] = (-2.0, 2.0)  # each input coordinate lies in [lo, hi]
+    points: int | None = None  # training points P; None: 100 for D = 1, 1000 for D > 1
+    placement: str | None = None  # grid | uniform; None: grid for D = 1, uniform for D > 1
+    data_seed: int = 0  # draws the training points when placement is "uniform"
+    negative_slope: float = 0.01  # LeakyReLU slope for x < 0 (ignored by other activations)
+    dtype: str = "float64"  # float64 | float32
+    test_points: int = 10_000  # points of the dense independent test grid
+    curve_points: int = 100  # loss-curve samples kept per network
+
+    def __post_init__(self) -> None:
+        t = get_target(self.target)  # raises on an unknown target
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
+        object.__setattr__(self, "seeds", seed_list(self.seeds))
+        object.__setattr__(self, "domain", tuple(float(d) for d in self.domain))
+        if self.points is None:
+            object.__setattr__(self, "points", 100 if t.dim == 1 else 1000)
+        if self.placement is None:
+            object.__setattr__(self, "placement", "grid" if t.dim == 1 else "uniform")
+        for name in ("width", "steps", "lr_step", "points", "test_points", "curve_points"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(self.data_seed, bool) or not isinstance(self.data_seed, int) or self.data_seed < 0:
+            raise ValueError(f"data_seed must be a non-negative integer, got {self.data_seed!r}")
+        for name in ("lr", "lr_decay", "negative_slope"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+            if name != "negative_slope" and v <= 0:
+                raise ValueError(f"{name} must be positive, got {v!r}")
+            object.__setattr__(self, name, float(v))  # 1 and 1.0 must give one key
+        lo, hi = self.domain if len(self.domain) == 2 else (math.nan, math.nan)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"domain must be two finite numbers LO < HI, got {self.domain!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {self.dtype!r}; valid dtypes: {', '.join(DTYPES)}")
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"unknown placement {self.placement!r}; valid placements: {', '.join(PLACEMENTS)}")
+        if self.placement == "grid" and round(self.points ** (1 / t.dim)) ** t.dim != self.points:
+            n = round(self.points ** (1 / t.dim))
+            raise ValueError(
+                f"a grid of {self.points} points does not exist in {t.dim} dimensions; "
+                f"use a perfect power such as {n ** t.dim} or placement 'uniform'"
+            )
+
+    @property
+    def dim(self) -> int:
+        """Input dimension D of the target."""
+        return get_target(self.target).dim
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able fields, the format version included."""
+        d = dataclasses.asdict(self)
+        d["seeds"] = list(self.seeds)
+        d["domain"] = list(self.domain)
+        d["format_version"] = FORMAT_VERSION
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`; refuses another format version."""
+        d = dict(d)
+        version = d.pop("format_version", None)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"results format version {version!r} is not the current {FORMAT_VERSION}")
+        d["seeds"] = tuple(d["seeds"])
+        d["domain"] = tuple(d["domain"])
+        return cls(**d)
+
+    def key(self) -> str:
+        """SHA-256 of the canonical JSON of every field: the results-store key."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()

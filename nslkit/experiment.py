@@ -1,0 +1,72 @@
+"""Run experiments through the results store: load what is stored, train what is missing."""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Iterable
+
+import torch
+
+from .config import TrainConfig
+from .store import Store, StoreError
+from .train import Results, train_widths
+
+__all__ = ["run", "sweep"]
+
+
+def _as_store(store: Store | str | os.PathLike | bool | None) -> Store | None:
+    if store is False:
+        return None
+    if store is None or store is True:
+        return Store()
+    return store if isinstance(store, Store) else Store(store)
+
+
+def _load(st: Store, cfg: TrainConfig, on_corrupt: str) -> Results | None:
+    try:
+        return st.load(cfg)
+    except FileNotFoundError:
+        return None
+    except StoreError as e:
+        if on_corrupt == "raise":
+            raise
+        warnings.warn(f"{e}; training again and overwriting it", stacklevel=3)
+        return None
+
+
+def sweep(
+    cfg: TrainConfig,
+    widths: Iterable[int],
+    store: Store | str | os.PathLike | bool | None = None,
+    device: str | torch.device | None = "auto",
+    max_elements: int | None = None,
+    progress: bool = True,
+    on_corrupt: str = "recompute",
+    backend: str = "auto",
+) -> dict[int, Results]:
+    """Results for ``cfg`` at each width: loaded from ``store`` if there, else trained and saved.
+
+    Args:
+        cfg: the experiment; its ``width`` is replaced by each of ``widths``.
+        store: a :class:`Store` or folder; None for the default store, False for none.
+        device, max_elements, progress, backend: as for :func:`nslkit.train.train`.
+        on_corrupt: "recompute" (warn, train again, overwrite) or "raise" for a stored file
+            that fails its checks.
+    """
+    if on_corrupt not in ("recompute", "raise"):
+        raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
+    widths = list(widths)
+    st = _as_store(store)
+    out = {w: _load(st, cfg.replace(width=w), on_corrupt) if st else None for w in widths}
+    missing = [w for w, r in out.items() if r is None]
+    if missing:
+        for w, res in train_widths(cfg, missing, device, max_elements, progress, backend).items():
+            if st:
+                st.save(res)
+            out[w] = res
+    return out
+
+
+def run(cfg: TrainConfig, store: Store | str | os.PathLike | bool | None = None, **kwargs) -> Results:
+    """:func:`sweep` for the config's own width alone."""
+    return sweep(cfg, [cfg.width], store, **kwargs)[cfg.width]

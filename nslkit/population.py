@@ -1,0 +1,173 @@
+"""A population of S independent two-layer networks, stored as stacked tensors (Eq. 1).
+
+    f_s(x) = Σ_i v_si σ(w_si · x + b_si) + c_s,    s = 1..S, i = 1..N
+
+Shapes, used throughout nslkit: S seeds (networks), N hidden units, P points, D input
+dimension. ``w`` (S, N, D), ``b`` (S, N), ``v`` (S, N), ``c`` (S,).
+
+Network s is initialised from its own ``torch.Generator`` seeded with s, drawing exactly what
+``torch.manual_seed(s); nn.Linear(D, N); nn.Linear(N, 1)`` draws (float32, then cast), so it is
+bit-identical alone, in a batch of 1000, or in any order.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+import torch
+
+__all__ = [
+    "ACTIVATIONS",
+    "Population",
+    "init_population",
+    "activate",
+    "forward",
+    "loss_and_grads",
+]
+
+ACTIVATIONS = ("silu", "relu", "leaky_relu")
+
+
+@dataclass
+class Population:
+    """Parameters of S networks of width N: w (S, N, D), b (S, N), v (S, N), c (S,)."""
+
+    w: torch.Tensor
+    b: torch.Tensor
+    v: torch.Tensor
+    c: torch.Tensor
+
+    def __post_init__(self) -> None:
+        S, N, _ = self.w.shape
+        assert self.b.shape == (S, N) and self.v.shape == (S, N) and self.c.shape == (S,)
+
+    def __len__(self) -> int:
+        return self.w.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.w.shape[1]
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.w, self.b, self.v, self.c]
+
+    def select(self, idx: slice | torch.Tensor) -> "Population":
+        """Networks ``idx`` (views for a slice)."""
+        return Population(self.w[idx], self.b[idx], self.v[idx], self.c[idx])
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "Population":
+        return Population(*(t.to(device=device, dtype=dtype) for t in self.tensors()))
+
+    @classmethod
+    def cat(cls, pops: Iterable["Population"]) -> "Population":
+        pops = list(pops)
+        return cls(*(torch.cat(ts) for ts in zip(*(p.tensors() for p in pops))))
+
+
+def init_population(
+    seeds: Iterable[int],
+    width: int,
+    dim: int = 1,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> Population:
+    """torch.nn.Linear's default initialisation, one generator per seed.
+
+    Per seed s, in nn.Linear's order: first-layer weight (N, D) by
+    ``kaiming_uniform_(a=√5)`` and bias U(±1/√D); second-layer weight (1, N) likewise and
+    bias U(±1/√N). Drawn in float32 on the CPU (nn.Linear's default dtype), then cast, so
+    float32 and float64 runs start from the same point and no device changes the draw.
+    """
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive integer, got {width!r}")
+    ws, bs, vs, cs = [], [], [], []
+    for s in seeds:
+        g = torch.Generator().manual_seed(int(s))
+        w1 = torch.empty(width, dim)
+        torch.nn.init.kaiming_uniform_(w1, a=math.sqrt(5), generator=g)
+        b1 = torch.empty(width)
+        torch.nn.init.uniform_(b1, -1 / math.sqrt(dim), 1 / math.sqrt(dim), generator=g)
+        w2 = torch.empty(1, width)
+        torch.nn.init.kaiming_uniform_(w2, a=math.sqrt(5), generator=g)
+        b2 = torch.empty(1)
+        torch.nn.init.uniform_(b2, -1 / math.sqrt(width), 1 / math.sqrt(width), generator=g)
+        ws.append(w1), bs.append(b1), vs.append(w2[0]), cs.append(b2[0])
+    if not ws:
+        raise ValueError("no seeds given")
+    return Population(torch.stack(ws), torch.stack(bs), torch.stack(vs), torch.stack(cs)).to(device, dtype)
+
+
+def activate(z: torch.Tensor, activation: str, negative_slope: float = 0.01, grad: bool = False):
+    """σ(z), and σ'(z) when ``grad``: elementwise, any shape.
+
+    σ' at z = 0 follows torch's autograd (ReLU: 0, LeakyReLU: negative_slope).
+    """
+    if activation == "silu":
+        s = torch.sigmoid(z)
+        h = z * s
+        # σ'(z) = s (1 + z (1 - s)) = s + h (1 - s)
+        return (h, torch.addcmul(s, h, 1 - s)) if grad else h
+    if activation == "relu":
+        h = torch.relu(z)
+        return (h, (z > 0).to(z.dtype)) if grad else h
+    if activation == "leaky_relu":
+        pos = z > 0
+        h = torch.where(pos, z, z * negative_slope)
+        if not grad:
+            return h
+        one = torch.ones((), dtype=z.dtype, device=z.device)
+        return h, torch.where(pos, one, one * negative_slope)
+    raise ValueError(f"unknown activation {activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
+
+
+def _preactivation(pop: Population, x: torch.Tensor) -> torch.Tensor:
+    # z_snp = Σ_d w_snd x_pd + b_sn: (S, N, D) @ (D, P) -> (S, N, P)
+    return torch.baddbmm(pop.b.unsqueeze(-1), pop.w, x.T.expand(len(pop), -1, -1))
+
+
+def forward(pop: Population, x: torch.Tensor, activation: str, negative_slope: float = 0.01) -> torch.Tensor:
+    """Eq. 1 for every network: x (P, D) -> f (S, P)."""
+    h = activate(_preactivation(pop, x), activation, negative_slope)  # (S, N, P)
+    return torch.baddbmm(pop.c[:, None, None], pop.v.unsqueeze(1), h).squeeze(1)  # (S, 1, N) @ (S, N, P)
+
+
+def loss_and_grads(
+    pop: Population,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    activation: str,
+    negative_slope: float = 0.01,
+) -> tuple[torch.Tensor, Population]:
+    """Per-network MSE L_s = mean_p (f_s(x_p) - y_p)² and its exact gradient.
+
+    The gradient of L_s with respect to network s's own parameters, derived by hand so that
+    no autograd graph is kept (one forward and one backward pass through the S×N×P
+    pre-activations):
+
+        r_sp = 2 (f_sp - y_p) / P
+        ∂L/∂c_s = Σ_p r_sp                 ∂L/∂v_si = Σ_p r_sp σ(z_sip)
+        ∂L/∂b_si = v_si Σ_p r_sp σ'(z_sip)  ∂L/∂w_sid = v_si Σ_p r_sp σ'(z_sip) x_pd
+
+    This is the gradient of Σ_s L_s, the loss under which one Adam over the stacked tensors
+    equals S independent Adams.
+
+    Args:
+        pop: S networks.
+        x: (P, D) inputs; y: (P,) targets.
+    Returns:
+        loss (S,) and the gradients as a Population of the same shapes.
+    """
+    P = x.shape[0]
+    h, a = activate(_preactivation(pop, x), activation, negative_slope, grad=True)  # (S, N, P) each
+    f = torch.baddbmm(pop.c[:, None, None], pop.v.unsqueeze(1), h).squeeze(1)  # (S, P)
+    err = f - y  # (S, P)
+    loss = err.square().mean(dim=1)  # (S,)
+    r = err * (2.0 / P)  # (S, P)
+    dc = r.sum(dim=1)  # (S,)
+    rx = torch.cat([r.unsqueeze(-1), r.unsqueeze(-1) * x], dim=-1)  # (S, P, 1 + D)
+    # a matrix, not a vector, on the right: BLAS's batched matrix-vector product rounds
+    # differently for different batch sizes, and network s must not depend on its batch
+    dv = torch.bmm(h, rx)[..., 0]  # (S, N, P) @ (S, P, 1 + D) -> (S, N)
+    t = torch.bmm(a, rx) * pop.v.unsqueeze(-1)  # (S, N, P) @ (S, P, 1 + D) -> (S, N, 1 + D)
+    return loss, Population(t[..., 1:], t[..., 0], dv, dc)

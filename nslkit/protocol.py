@@ -1,0 +1,42 @@
+"""Evidence for the open protocol questions, from the paper's published lottery ticket (Eq. 2).
+
+A trained network sits at a stationary point of its own training loss. The published ticket
+is therefore a probe of how the paper trained: its gradient norm is smallest on the training
+set it was trained on. :func:`ticket_gradient_norm` measures it for any candidate protocol.
+"""
+from __future__ import annotations
+
+import torch
+
+from .config import TrainConfig
+from .data import training_data
+from .population import Population, forward, loss_and_grads
+
+__all__ = ["PUBLISHED_TICKET", "published_ticket", "ticket_gradient_norm", "ticket_mse"]
+
+#: (w1, w2, b1, b2, v1, v2, c) of the width-2 SiLU lottery ticket printed in Eq. 2.
+PUBLISHED_TICKET = (-0.83010483, 0.83010304, -1.16842330, -1.16842365, 5.68583536, 5.68586636, 3.1539197)
+
+
+def published_ticket(dtype: torch.dtype = torch.float64) -> Population:
+    """The published ticket as a one-network Population (S = 1, N = 2, D = 1)."""
+    w1, w2, b1, b2, v1, v2, c = PUBLISHED_TICKET
+    t = lambda *a: torch.tensor(a, dtype=dtype)  # noqa: E731
+    return Population(t([[w1], [w2]]), t([b1, b2]), t([v1, v2]), t(c))
+
+
+def _protocol(**kwargs) -> TrainConfig:
+    return TrainConfig(target="x2", activation="silu", width=2, seeds=1, **kwargs)
+
+
+def ticket_mse(domain=(-2.0, 2.0), points: int = 100, placement: str = "grid", data_seed: int = 0) -> float:
+    """MSE of the published ticket on the training points of a candidate protocol."""
+    x, y = training_data(_protocol(domain=domain, points=points, placement=placement, data_seed=data_seed))
+    return float((forward(published_ticket(), x, "silu")[0] - y).square().mean())
+
+
+def ticket_gradient_norm(domain=(-2.0, 2.0), points: int = 100, placement: str = "grid", data_seed: int = 0) -> float:
+    """Euclidean norm of ∇L at the published ticket, L the MSE on a candidate protocol's points."""
+    x, y = training_data(_protocol(domain=domain, points=points, placement=placement, data_seed=data_seed))
+    _, g = loss_and_grads(published_ticket(), x, y, "silu")
+    return float(torch.cat([t.reshape(-1) for t in g.tensors()]).norm())

@@ -1,0 +1,18 @@
+import pytest
+import torch
+
+from nslkit import TrainConfig
+
+
+@pytest.fixture
+def small_cfg() -> TrainConfig:
+    """A config small enough for unit tests: 3 networks of width 4, 200 steps."""
+    return TrainConfig(width=4, seeds=3, steps=200, lr_step=70, test_points=200)
+
+
+def rel_err(a, b) -> float:
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-300))
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
