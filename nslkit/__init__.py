@@ -3,8 +3,9 @@
 
 Data flow: target (:mod:`.targets`, :mod:`.data`) → population (:mod:`.population`) →
 train (:mod:`.train`, :mod:`.fused`) → store (:mod:`.store`, :mod:`.experiment`) → plots
-(:mod:`.plots`, imported on its own: ``from nslkit import plots``; it loads matplotlib). :mod:`.protocol` holds the evidence for the protocol defaults,
-:mod:`.reference` the naive loop the tests and the benchmark compare against.
+(:mod:`.plots`, imported on its own since it loads matplotlib: ``from nslkit import plots``).
+:mod:`.protocol` holds the evidence for the protocol defaults, :mod:`.reference` the naive
+loop that the tests and the benchmark compare against, :mod:`.scales` the named scales.
 """
 from .config import FORMAT_VERSION, TrainConfig, seed_list
 from .data import test_data, training_data

@@ -26,24 +26,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a positive integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a positive integer (must be >= 1)")
-    return v
+def _int_at_least(minimum: int, what: str):
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not a {what}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"{s!r} is not a {what} (must be >= {minimum})")
+        return v
+
+    return parse
 
 
-def _nonneg_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a non-negative integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a non-negative integer")
-    return v
+_positive_int = _int_at_least(1, "positive integer")
+_nonneg_int = _int_at_least(0, "non-negative integer")
 
 
 def _number(s: str) -> float:

@@ -1,8 +1,14 @@
 """The experiment config: one frozen dataclass that is both the recipe and the results key.
 
 Every field changes the numbers a run produces, so every field is part of the results-store
-key (see :mod:`nslkit.store`). What does not change the numbers (device, chunk size, progress
-bars) is an argument of :func:`nslkit.train.train`, not a field here.
+key (see :mod:`nslkit.store`). How the numbers are computed (device, backend, chunk size,
+progress bars) is an argument of :func:`nslkit.train.train` and is recorded in the results'
+provenance, not in the key. Chunking changes no bit. Device and backend change rounding only,
+but rounding differences grow over 50,000 steps: for x², SiLU, width 2, 100 seeds, the eager
+and compiled CPU backends give final losses whose per-seed relative difference has median
+0.17% and maximum 2.5% (medians over seeds 4.542e-4 against 4.530e-4). Statistics over seeds
+are what the book reports; individual seeds are reproducible bit for bit only on the same
+device and backend.
 
 Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol questions"):
 
