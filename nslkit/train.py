@@ -236,14 +236,14 @@ def train(
     k = 0
     try:
         for step in range(cfg.steps):
+            sample = k < len(record) and record[k] == step
             for sl in chunks:
                 loss, gr = step_fn(pop.select(sl), x, y, cfg.activation, cfg.negative_slope)
                 for g, gc in zip(grads, gr.tensors()):
                     g[sl] = gc
-                if k < len(record) and record[k] == step:
+                if sample:
                     curve[sl, k] = loss
-            if k < len(record) and record[k] == step:
-                k += 1
+            k += sample
             opt.step()
             sched.step()
             if step % 100 == 99 or step == cfg.steps - 1:
