@@ -79,7 +79,7 @@ def test_train_json(tmp_path):
 
 
 def test_bench_json():
-    p = _cli("bench", "--seeds", "8", "--width", "3", "--points", "50", "--steps", "5", "--naive-networks", "2",
+    p = _cli("bench", "--seeds", "8", "--width", "3", "--points", "50", "--steps", "20", "--naive-networks", "2",
              "--naive-steps", "5", "--backend", "eager", "--json")
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
