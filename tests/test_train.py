@@ -37,7 +37,7 @@ def test_eager_matches_reference(activation, target):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("activation, target", [("silu", "x2"), ("leaky_relu", "prod2")])
+@pytest.mark.parametrize("activation, target", [("silu", "x2"), ("relu", "x2"), ("leaky_relu", "prod2")])
 def test_compiled_matches_reference(activation, target):
     cfg = TrainConfig(target=target, activation=activation, width=5, seeds=[3, 11], steps=300, lr_step=100,
                       test_points=100)
@@ -131,8 +131,10 @@ def test_small_scale_sanity_wider_is_better():
 
 
 @cuda
-def test_cuda_matches_cpu():
+@pytest.mark.parametrize("backend", ["eager", "compiled"])
+def test_cuda_matches_cpu(backend):
     cfg = TrainConfig(width=5, seeds=4, steps=200, lr_step=70, test_points=100)
     cpu = train(cfg, "cpu", progress=False, backend="eager")
-    gpu = train(cfg, "cuda", progress=False, backend="eager")
+    gpu = train(cfg, "cuda", progress=False, backend=backend)
+    assert gpu.provenance["device"].startswith("cuda")
     assert rel_err(gpu.w, cpu.w) < 1e-9 and rel_err(gpu.train_mse, cpu.train_mse) < 1e-9
