@@ -133,10 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg = _config(a, bench)
         dev = resolve_device(a.device)
-        resolve_backend(a.backend, cfg, dev, cfg.points)
-        if not bench:
-            for w in a.widths:
-                cfg.replace(width=w)
+        resolve_backend(a.backend, cfg, dev, cfg.points)  # 'compiled' where it cannot compile fails here
     except ValueError as e:
         p.exit(2, f"nslkit {a.command}: error: {e}\n")
     if bench:
