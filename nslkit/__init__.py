@@ -2,15 +2,18 @@
 "A Neural Scaling Law from Lottery Ticket Ensembling".
 
 Data flow: target (:mod:`.targets`, :mod:`.data`) → population (:mod:`.population`) →
-train (:mod:`.train`, :mod:`.fused`) → store (:mod:`.store`, :mod:`.experiment`) → plots
-(:mod:`.plots`, imported on its own since it loads matplotlib: ``from nslkit import plots``).
+train (:mod:`.train`, :mod:`.fused`) → store (:mod:`.store`, :mod:`.experiment`,
+:mod:`.study`) → analysis (:mod:`.fits`, :mod:`.peaks`, :mod:`.symmetry`, :mod:`.ensembles`)
+→ claims ledger (:mod:`.claims`) → plots (:mod:`.plots`, imported on its own since it loads
+matplotlib: ``from nslkit import plots``).
 :mod:`.protocol` holds the evidence for the protocol defaults, :mod:`.reference` the naive
 loop that the tests and the benchmark compare against, :mod:`.scales` the named scales.
 """
+from . import claims, ensembles, fits, peaks, study, symmetry
 from .config import FORMAT_VERSION, TrainConfig, seed_list
 from .data import test_data, training_data
 from .experiment import run, sweep
-from .population import ACTIVATIONS, Population, forward, init_population, loss_and_grads
+from .population import ACTIVATIONS, Population, forward, init_population, loss_and_grads, neuron_outputs
 from .protocol import PUBLISHED_TICKET, published_ticket, ticket_gradient_norm, ticket_mse
 from .scales import SCALES, scale_config, scale_label
 from .store import Store, StoreError, default_results_dir
@@ -21,6 +24,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "claims",
+    "ensembles",
+    "fits",
+    "peaks",
+    "study",
+    "symmetry",
+    "neuron_outputs",
     "ACTIVATIONS",
     "FORMAT_VERSION",
     "PUBLISHED_TICKET",

@@ -43,6 +43,7 @@ def sweep(
     progress: bool = True,
     on_corrupt: str = "recompute",
     backend: str = "auto",
+    train: bool = True,
 ) -> dict[int, Results]:
     """Results for ``cfg`` at each width: loaded from ``store`` if there, else trained and saved.
 
@@ -52,13 +53,20 @@ def sweep(
         device, max_elements, progress, backend: as for :func:`nslkit.train.train`.
         on_corrupt: "recompute" (warn, train again, overwrite) or "raise" for a stored file
             that fails its checks.
+        train: False to only load: a width missing from the store raises FileNotFoundError
+            instead of being trained (the claims ledger reads results, it never trains).
     """
     if on_corrupt not in ("recompute", "raise"):
         raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
     widths = list(widths)
     st = _as_store(store)
+    on_corrupt = on_corrupt if train else "raise"  # never retrain behind a load-only caller
     out = {w: _load(st, cfg.replace(width=w), on_corrupt) if st else None for w in widths}
     missing = [w for w, r in out.items() if r is None]
+    if missing and not train:
+        raise FileNotFoundError(
+            f"no stored results for {cfg.target}/{cfg.activation} widths {missing} at "
+            f"{len(cfg.seeds)} seeds × {cfg.steps} steps in {st}; run with train=True to make them")
     if missing:
         for w, res in train_widths(cfg, missing, device, max_elements, progress, backend).items():
             if st:

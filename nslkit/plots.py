@@ -1,24 +1,37 @@
-"""Plots: take arrays or :class:`~nslkit.train.Results`, draw on an optional ``ax``, return the axes."""
+"""Plots: take arrays, analysis results or :class:`~nslkit.train.Results`, draw on an optional
+``ax``, return the axes. Plotting never trains and never fits: the analysis comes in ready.
+
+Every figure of results carries the scale it was made at (seeds × steps) in its title.
+"""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Circle, FancyArrowPatch
 
 from .scales import scale_label
 from .train import Results
 
-__all__ = ["loss_histograms"]
+__all__ = ["loss_histograms", "histogram_grid", "histogram_with_peaks", "scaling_law", "interpolation",
+           "network_diagram", "neuron_scatter", "ticket_functions", "ensemble_comparison", "ensemble_curve"]
+
+
+def _ax(ax, size=(6, 3.5)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _scale_title(ax, text: str, cfg_or_label) -> None:
+    label = cfg_or_label if isinstance(cfg_or_label, str) else scale_label(cfg_or_label)
+    ax.set_title(f"{text} ({label})", fontsize=9)
 
 
 def loss_histograms(results: Mapping[int, Results], ax=None, bins: int = 40, which: str = "train_mse"):
-    """Histograms of log10 final loss, one per width, on shared log-spaced bins (Figs. 2b, 3).
-
-    The title states the scale (seeds × steps) of the results.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+    """Histograms of log10 final loss, one per width, on shared log-spaced bins (Figs. 2b, 3)."""
+    ax = _ax(ax)
     losses = {w: np.asarray(getattr(r, which)) for w, r in results.items()}
     finite = np.concatenate([l[np.isfinite(l) & (l > 0)] for l in losses.values()])
     edges = np.logspace(np.log10(finite.min()), np.log10(finite.max()), bins + 1)
@@ -29,5 +42,183 @@ def loss_histograms(results: Mapping[int, Results], ax=None, bins: int = 40, whi
     ax.set_ylabel("networks")
     ax.legend()
     cfg = next(iter(results.values())).config
-    ax.set_title(f"{cfg.target}, {cfg.activation} ({scale_label(cfg)})", fontsize=9)
+    _scale_title(ax, f"{cfg.target}, {cfg.activation}", cfg)
+    return ax
+
+
+def histogram_with_peaks(losses: np.ndarray, peaks, ax=None, bins: int = 40, marks: Mapping[str, float] = (),
+                         label: str = ""):
+    """Fig. 2b: histogram of log10 loss, the KDE behind the peak finder, the peaks and boundaries.
+
+    Args:
+        losses: (S,) final losses. peaks: a :class:`nslkit.peaks.Peaks` of them.
+        marks: {name: loss} drawn as vertical lines, e.g. the published ticket's loss.
+        label: the scale label for the title.
+    """
+    ax = _ax(ax)
+    logl = np.log10(losses)
+    counts, edges, _ = ax.hist(logl, bins=bins, color="0.75", label=f"{len(losses)} networks")
+    scale = counts.max() / peaks.density.max()
+    ax.plot(peaks.grid, peaks.density * scale, color="C0", lw=1.2, label="KDE")
+    for i, loc in enumerate(peaks.locations):
+        ax.axvline(np.log10(loc), color="C0", ls=":", lw=1)
+        ax.annotate(f"{loc:.1e}", (np.log10(loc), counts.max() * (0.95 - 0.1 * (i % 2))), fontsize=7,
+                    ha="center", color="C0")
+    for bnd in peaks.boundaries:
+        ax.axvline(np.log10(bnd), color="0.4", ls="--", lw=0.6)
+    for i, (name, val) in enumerate(dict(marks).items()):
+        ax.axvline(np.log10(val), color=f"C{i + 3}", lw=1.5, label=f"{name} ({val:.2e})")
+    ax.set_xlabel("log10 train MSE")
+    ax.set_ylabel("networks")
+    ax.legend(fontsize=7)
+    _scale_title(ax, f"{peaks.n_modes} peaks", label)
+    return ax
+
+
+def histogram_grid(results: Mapping[int, Results], modes: Mapping[int, int] | None = None, bins: int = 30,
+                   axes=None):
+    """Fig. 3: one log10-loss histogram per width, each titled with its number of KDE modes."""
+    widths = list(results)
+    if axes is None:
+        cols = min(len(widths), 5)
+        rows = -(-len(widths) // cols)
+        _, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.0 * rows), squeeze=False)
+    flat = np.ravel(axes)
+    for ax, w in zip(flat, widths):
+        ax.hist(np.log10(results[w].train_mse), bins=bins, color="C0")
+        extra = f", {modes[w]} mode{'s' if modes[w] != 1 else ''}" if modes else ""
+        ax.set_title(f"N = {w}{extra}", fontsize=9)
+        ax.set_xlabel("log10 MSE", fontsize=8)
+    for ax in flat[len(widths):]:
+        ax.set_visible(False)
+    fig = flat[0].figure
+    fig.suptitle(f"Loss histograms per width ({scale_label(results[widths[0]].config)})", fontsize=10)
+    fig.tight_layout()
+    return axes
+
+
+def scaling_law(curves: Mapping[str, object], ax=None, guides: Sequence[float] = (1, 4), label: str = ""):
+    """Fig. 1c: median loss against width, with bootstrap intervals, fitted lines and N^-α guides.
+
+    Args:
+        curves: {legend name: fit}, each fit with ``widths``, ``medians``, ``predict`` and
+            optionally ``median_ci`` (a :class:`~nslkit.fits.PowerLawFit` or broken fit).
+        guides: exponents of dashed N^-α guide lines, anchored at the first curve's first point.
+    """
+    ax = _ax(ax, (5, 4))
+    for i, (name, fit) in enumerate(curves.items()):
+        w, m = np.asarray(fit.widths), np.asarray(fit.medians)
+        ci = getattr(fit, "median_ci", None)
+        yerr = None if ci is None else np.abs(np.asarray(ci).T - m)
+        ax.errorbar(w, m, yerr=yerr, fmt="o", color=f"C{i}", ms=4, capsize=2, label=name)
+        grid = np.geomspace(w.min(), w.max(), 100)
+        ax.plot(grid, fit.predict(grid), color=f"C{i}", lw=1)
+    first = next(iter(curves.values()))
+    w0, m0 = float(first.widths[0]), float(first.medians[0])
+    grid = np.geomspace(w0, float(np.max(first.widths)), 50)
+    for k, a in enumerate(guides):
+        ax.plot(grid, m0 * (grid / w0) ** -a, ls="--", color="0.5", lw=0.8 + 0.4 * k, label=f"$N^{{-{a:g}}}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("width N")
+    ax.set_ylabel("median MSE")
+    ax.legend(fontsize=8)
+    _scale_title(ax, "scaling law", label)
+    return ax
+
+
+def interpolation(pieces: np.ndarray, mse: np.ndarray, fit, ax=None):
+    """Fig. 1a: MSE of the piecewise-linear interpolant against its number of pieces."""
+    ax = _ax(ax, (4.5, 3.5))
+    ax.loglog(pieces, mse, "o", label="measured")
+    ax.loglog(pieces, fit.predict(pieces) if hasattr(fit, "predict") else fit.prefactor * pieces ** -fit.alpha,
+              lw=1, label=f"fit: $N^{{-{fit.alpha:.3f}}}$")
+    ax.set_xlabel("pieces N")
+    ax.set_ylabel("MSE")
+    ax.legend(fontsize=8)
+    ax.set_title("piecewise-linear interpolation (exact, no training)", fontsize=9)
+    return ax
+
+
+def network_diagram(ax=None, width: int = 4):
+    """Fig. 1b: the network f(x) = Σ_i v_i σ(w_i x + b_i) + c (Eq. 1), drawn with ``width`` neurons."""
+    ax = _ax(ax, (4, 3))
+    ys = np.linspace(0.9, 0.1, width)
+    nodes = {"x": (0.1, 0.5), "f": (0.9, 0.5)}
+    for i, y in enumerate(ys):
+        nodes[i] = (0.5, y)
+        for a, b, lab in (("x", i, f"$w_{i + 1}$"), (i, "f", f"$v_{i + 1}$")):
+            (x0, y0), (x1, y1) = nodes[a], nodes[b]
+            ax.add_patch(FancyArrowPatch((x0 + 0.05, y0), (x1 - 0.05, y1), arrowstyle="-|>", mutation_scale=8,
+                                         color="0.4", lw=0.8))
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.02, lab, fontsize=7, ha="center")
+    for k, (x, y) in nodes.items():
+        ax.add_patch(Circle((x, y), 0.045, fc="white", ec="k"))
+        text = {"x": "$x$", "f": "$f$"}.get(k, r"$\sigma$")
+        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+    ax.text(0.5, 0.0, f"hidden layer, width N (drawn: {width})", ha="center", fontsize=8)
+    ax.text(0.5, 1.0, r"$f(x)=\sum_i v_i\,\sigma(w_i x+b_i)+c$", ha="center", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def neuron_scatter(w: np.ndarray, b: np.ndarray, ax=None, label: str = "", mirror: bool = True):
+    """Fig. 2a: first-layer neurons (w_i, b_i), with their mirror images (−w_i, b_i) overlaid."""
+    ax = _ax(ax, (4.5, 3.5))
+    ax.scatter(w, b, s=2, alpha=0.5, label="(w, b)")
+    if mirror:
+        ax.scatter(-w, b, s=2, alpha=0.3, color="C1", label="(−w, b)")
+    ax.set_xlabel("w")
+    ax.set_ylabel("b")
+    ax.legend(fontsize=8, markerscale=4)
+    _scale_title(ax, f"first layer, N = {len(w):,}", label)
+    return ax
+
+
+def ticket_functions(x: np.ndarray, neurons: Mapping[str, np.ndarray], target: np.ndarray, ax=None,
+                     label: str = ""):
+    """Fig. 2c: each ticket's neurons v_i σ(w_i x + b_i) and the sum f(x) against the target.
+
+    Args:
+        x: (P,) inputs. neurons: {name: (3, P) rows v1σ1, v2σ2, f}. target: (P,) y(x).
+    """
+    ax = _ax(ax, (5, 3.5))
+    ax.plot(x, target, color="k", lw=3, alpha=0.3, label="$x^2$")
+    for i, (name, rows) in enumerate(neurons.items()):
+        ls = ["-", "--", ":"][i % 3]
+        ax.plot(x, rows[0], color="C0", ls=ls, lw=1, label=f"{name}: $v_1\\sigma_1$")
+        ax.plot(x, rows[1], color="C1", ls=ls, lw=1, label=f"{name}: $v_2\\sigma_2$")
+        ax.plot(x, rows[2], color="C2", ls=ls, lw=1.2, label=f"{name}: f(x)")
+    ax.set_xlabel("x")
+    ax.legend(fontsize=6, ncol=2)
+    _scale_title(ax, "lottery tickets", label)
+    return ax
+
+
+def ensemble_comparison(width_losses: np.ndarray, ensemble_losses: np.ndarray, n: int, ax=None, bins: int = 30,
+                        label: str = ""):
+    """Fig. 4: log10-loss densities of width N and of the harmonic ensemble N/2 + N/2."""
+    ax = _ax(ax, (3.2, 2.6))
+    a, b = np.log10(width_losses), np.log10(ensemble_losses)
+    edges = np.linspace(min(a.min(), b.min()), max(a.max(), b.max()), bins + 1)
+    ax.hist(a, bins=edges, density=True, alpha=0.6, label=f"{n}")
+    ax.hist(b, bins=edges, density=True, alpha=0.6, label=f"{n // 2} + {n // 2}")
+    ax.set_xlabel("log10 MSE", fontsize=8)
+    ax.legend(fontsize=7)
+    _scale_title(ax, f"N = {n}", label)
+    return ax
+
+
+def ensemble_curve(n: np.ndarray, curves: Mapping[str, np.ndarray], ax=None, label: str = ""):
+    """C10: ensemble losses (optimum, Eq. 9 bound, ...) against the number of tickets n."""
+    ax = _ax(ax, (4.5, 3.5))
+    for i, (name, y) in enumerate(curves.items()):
+        ax.loglog(n, y, marker="o", ms=3, lw=1, ls="-" if i % 2 == 0 else "--", label=name)
+    ax.set_xlabel("tickets ensembled n")
+    ax.set_ylabel(r"$|e_E|^2$")
+    ax.legend(fontsize=7)
+    _scale_title(ax, "Eq. 9", label)
     return ax

@@ -23,6 +23,7 @@ __all__ = [
     "init_population",
     "activate",
     "forward",
+    "neuron_outputs",
     "loss_and_grads",
 ]
 
@@ -130,6 +131,11 @@ def forward(pop: Population, x: torch.Tensor, activation: str, negative_slope: f
     """Eq. 1 for every network: x (P, D) -> f (S, P)."""
     h = activate(_preactivation(pop, x), activation, negative_slope)  # (S, N, P)
     return torch.baddbmm(pop.c[:, None, None], pop.v.unsqueeze(1), h).squeeze(1)  # (S, 1, N) @ (S, N, P)
+
+
+def neuron_outputs(pop: Population, x: torch.Tensor, activation: str, negative_slope: float = 0.01) -> torch.Tensor:
+    """Each neuron's contribution v_i σ(w_i·x + b_i) to Eq. 1: x (P, D) -> (S, N, P)."""
+    return pop.v.unsqueeze(-1) * activate(_preactivation(pop, x), activation, negative_slope)  # (S, N, 1) * (S, N, P)
 
 
 def loss_and_grads(

@@ -12,17 +12,21 @@ from .config import TrainConfig
 from .data import training_data
 from .population import Population, forward, loss_and_grads
 
-__all__ = ["PUBLISHED_TICKET", "published_ticket", "ticket_gradient_norm", "ticket_mse"]
+__all__ = ["PUBLISHED_TICKET", "published_ticket", "ticket_population", "ticket_gradient_norm", "ticket_mse"]
 
 #: (w1, w2, b1, b2, v1, v2, c) of the width-2 SiLU lottery ticket printed in Eq. 2.
 PUBLISHED_TICKET = (-0.83010483, 0.83010304, -1.16842330, -1.16842365, 5.68583536, 5.68586636, 3.1539197)
 
 
+def ticket_population(params7, dtype: torch.dtype = torch.float64) -> Population:
+    """Width-2 networks from (S, 7) or (7,) vectors (w1, w2, b1, b2, v1, v2, c), Eq. 2's order."""
+    p = torch.as_tensor(params7, dtype=dtype).reshape(-1, 7)  # (S, 7)
+    return Population(p[:, 0:2, None], p[:, 2:4], p[:, 4:6], p[:, 6])  # w (S, 2, 1), b, v (S, 2), c (S,)
+
+
 def published_ticket(dtype: torch.dtype = torch.float64) -> Population:
     """The published ticket as a one-network Population (S = 1, N = 2, D = 1)."""
-    w1, w2, b1, b2, v1, v2, c = PUBLISHED_TICKET
-    t = lambda *a: torch.tensor(a, dtype=dtype)  # noqa: E731
-    return Population(t([[w1], [w2]]), t([b1, b2]), t([v1, v2]), t(c))
+    return ticket_population(PUBLISHED_TICKET, dtype)
 
 
 def _protocol(**kwargs) -> TrainConfig:

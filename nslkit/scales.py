@@ -37,4 +37,5 @@ def scale_config(scale: str, seeds: int | None = None, steps: int | None = None,
 
 def scale_label(cfg: TrainConfig) -> str:
     """E.g. ``"100 seeds × 50,000 steps, float64"``: the scale a result was made at."""
-    return f"{len(cfg.seeds):,} seeds × {cfg.steps:,} steps, {cfg.dtype}"
+    n = len(cfg.seeds)
+    return f"{n:,} seed{'s' if n != 1 else ''} × {cfg.steps:,} steps, {cfg.dtype}"

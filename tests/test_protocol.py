@@ -1,6 +1,7 @@
 """Known answer: the paper's published lottery ticket (C7), and the protocol evidence it gives."""
 import numpy as np
 import pytest
+import torch
 
 import nslkit as nk
 from nslkit import PUBLISHED_TICKET, TrainConfig, evaluate_mse, published_ticket
@@ -45,3 +46,12 @@ def test_default_protocol_is_where_the_ticket_is_stationary():
     for domain, points, placement in candidates:
         assert ticket_gradient_norm(domain, points, placement) > 3 * g0, (domain, points, placement)
     assert ticket_mse() == pytest.approx(7.79e-6, rel=1e-2)
+
+
+def test_ticket_population_round_trips_eq2_order():
+    pop = nk.protocol.ticket_population(np.array([nk.PUBLISHED_TICKET] * 3))
+    assert pop.w.shape == (3, 2, 1) and pop.b.shape == (3, 2) and pop.c.shape == (3,)
+    assert float(pop.w[1, 0, 0]) == nk.PUBLISHED_TICKET[0] and float(pop.v[2, 1]) == nk.PUBLISHED_TICKET[5]
+    x = torch.linspace(-2, 2, 7, dtype=torch.float64)[:, None]
+    parts = nk.neuron_outputs(pop, x, "silu")  # (S, N, P): the two neurons' v_i σ(w_i x + b_i)
+    torch.testing.assert_close(parts.sum(1) + pop.c[:, None], nk.forward(pop, x, "silu"))
