@@ -29,11 +29,32 @@ def test_notebook_conventions(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_at_smoke_scale(path, tmp_path, monkeypatch):
     monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "results"))  # never write into the repository
-    out = tmp_path / path.name
-    # 60 s per cell at most; the smoke scale trains in seconds
-    papermill.execute_notebook(str(path), str(out), parameters={"scale": "smoke"}, cwd=str(path.parent),
-                               kernel_name="python3", execution_timeout=60, progress_bar=False)
-    nb = nbformat.read(out, as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text = _run(path, tmp_path, scale="smoke")  # 60 s per cell at most; smoke trains in seconds
     assert "checks passed at 8 seeds × 500 steps" in text
     assert list((tmp_path / "results").glob("*.npz")), "smoke runs went to the temporary store"
+
+
+def _run(path: Path, tmp_path, **parameters):
+    out = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(out), parameters=parameters, cwd=str(path.parent),
+                               kernel_name="python3", execution_timeout=60, progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+CLT = next(p for p in NOTEBOOKS if p.stem == "03_clt")
+
+
+@pytest.mark.parametrize("width", [1, 7])
+def test_clt_notebook_takes_any_positive_width(width, tmp_path, monkeypatch):
+    # width 7 is odd (compared with 3 + 4), width 1 has no halves; both train what is missing
+    monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "results"))
+    text = _run(CLT, tmp_path, scale="smoke", width=width)
+    assert ("N = 7: median ratio" in text) if width == 7 else ("width 1 has no two halves" in text)
+    assert list((tmp_path / "results").glob(f"x2_silu_N{width}_*.npz"))
+
+
+def test_clt_notebook_rejects_a_bad_width(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "results"))
+    with pytest.raises(papermill.PapermillExecutionError, match="width must be a positive integer"):
+        _run(CLT, tmp_path, scale="smoke", width=0)
