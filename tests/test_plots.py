@@ -26,8 +26,9 @@ def test_scaling_law_draws_each_fit_and_the_guides():
     assert LABEL in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert {"SiLU", "$N^{-1}$", "$N^{-4}$"} <= set(labels)
-    data, line = ax.lines[0], ax.lines[1]  # the medians, then the fitted line
+    data = ax.lines[0]  # the medians; then the error bars' caps, the fitted line, the guides
     np.testing.assert_allclose(data.get_ydata(), fit.medians)
+    line = next(ln for ln in ax.lines if len(ln.get_xdata()) == 100)
     np.testing.assert_allclose(line.get_ydata(), fit.predict(line.get_xdata()))
 
 
