@@ -8,6 +8,7 @@ trainings: the tests check this against a plain loop of ``torch.nn`` networks.
 from __future__ import annotations
 
 import datetime
+import functools
 import platform
 import subprocess
 import sys
@@ -152,7 +153,9 @@ def evaluate_mse(
     return torch.cat(out)
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
+    """HEAD (and +dirty) when this process first trained: the code it imported, not later edits."""
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
@@ -179,7 +182,7 @@ def device_name(device: torch.device) -> str:
     return f"cpu: {model}, {torch.get_num_threads()} threads"
 
 
-def _provenance(device: torch.device, wall_s: float) -> dict[str, Any]:
+def _provenance(device: torch.device, wall_s: float, commit: str | None) -> dict[str, Any]:
     from . import __version__
 
     return {
@@ -187,7 +190,7 @@ def _provenance(device: torch.device, wall_s: float) -> dict[str, Any]:
         "torch": torch.__version__,
         "nslkit": __version__,
         "python": platform.python_version(),
-        "git_commit": _git_commit(),
+        "git_commit": commit,  # read when training began: the code that ran
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(wall_s, 3),
     }
@@ -215,7 +218,7 @@ def train(
     """
     dev = resolve_device(device)
     dtype = getattr(torch, cfg.dtype)
-    t0 = time.perf_counter()
+    commit, t0 = _git_commit(), time.perf_counter()
     x, y = (t.to(dev, dtype) for t in training_data(cfg))
     backend = resolve_backend(backend, cfg, dev, x.shape[0])
     step_fn = compiled_loss_and_grads if backend == "compiled" else loss_and_grads
@@ -263,7 +266,7 @@ def train(
         w=np_(pop.w), b=np_(pop.b), v=np_(pop.v), c=np_(pop.c),
         curve_steps=record,
         curve_loss=np_(curve),
-        provenance={**_provenance(dev, time.perf_counter() - t0), "backend": backend},
+        provenance={**_provenance(dev, time.perf_counter() - t0, commit), "backend": backend},
     )
 
 
