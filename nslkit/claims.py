@@ -242,10 +242,15 @@ def measure_c6(width2: Results) -> Finding:
 C7_ASYMMETRY, C7_MATCH, C7_PEAK_DECADES = 0.01, 0.05, 0.5
 
 
+def _lowest_peak(width2: Results) -> tuple[np.ndarray, peaks.Peaks]:
+    """(S,) mask of the networks in the lowest loss peak (the lottery tickets), and the peaks."""
+    p = peaks.find_peaks(width2.train_mse)
+    return peaks.peak_members(width2.train_mse, p, 0), p
+
+
 def _tickets(width2: Results) -> tuple[np.ndarray, peaks.Peaks]:
     """Canonical (S_tickets, 7) parameters of the networks in the lowest peak."""
-    p = peaks.find_peaks(width2.train_mse)
-    members = peaks.peak_members(width2.train_mse, p, 0)
+    members, p = _lowest_peak(width2)
     params = symmetry.canonical_pairs(width2.w, width2.b, width2.v, width2.c)
     return params[members], p
 
@@ -304,8 +309,7 @@ def measure_c9(silu: Mapping[int, Results]) -> Finding:
 def ticket_errors(width2: Results, points: int = 2001, max_tickets: int = 50) -> np.ndarray:
     """(n, points) error functions e_i(x) = f_i(x) − x² of up to ``max_tickets`` lowest-peak networks,
     on an even grid of the training domain."""
-    p = peaks.find_peaks(width2.train_mse)
-    idx = np.flatnonzero(peaks.peak_members(width2.train_mse, p, 0))[:max_tickets]
+    idx = np.flatnonzero(_lowest_peak(width2)[0])[:max_tickets]
     cfg = width2.config
     x = torch.linspace(*cfg.domain, points, dtype=torch.float64)[:, None]  # (P, 1)
     pop = width2.population().select(torch.as_tensor(idx))
