@@ -24,8 +24,7 @@ def _ax(ax, size=(6, 3.5)):
     return ax
 
 
-def _scale_title(ax, text: str, cfg_or_label) -> None:
-    label = cfg_or_label if isinstance(cfg_or_label, str) else scale_label(cfg_or_label)
+def _scale_title(ax, text: str, label: str) -> None:
     ax.set_title(f"{text} ({label})", fontsize=9)
 
 
@@ -42,7 +41,7 @@ def loss_histograms(results: Mapping[int, Results], ax=None, bins: int = 40, whi
     ax.set_ylabel("networks")
     ax.legend()
     cfg = next(iter(results.values())).config
-    _scale_title(ax, f"{cfg.target}, {cfg.activation}", cfg)
+    _scale_title(ax, f"{cfg.target}, {cfg.activation}", scale_label(cfg))
     return ax
 
 

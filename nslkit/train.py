@@ -182,7 +182,7 @@ def device_name(device: torch.device) -> str:
     return f"cpu: {model}, {torch.get_num_threads()} threads"
 
 
-def _provenance(device: torch.device, wall_s: float, commit: str | None) -> dict[str, Any]:
+def _provenance(device: torch.device, wall_s: float) -> dict[str, Any]:
     from . import __version__
 
     return {
@@ -190,7 +190,7 @@ def _provenance(device: torch.device, wall_s: float, commit: str | None) -> dict
         "torch": torch.__version__,
         "nslkit": __version__,
         "python": platform.python_version(),
-        "git_commit": commit,  # read when training began: the code that ran
+        "git_commit": _git_commit(),  # cached: the commit when this process first trained
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(wall_s, 3),
     }
@@ -218,7 +218,7 @@ def train(
     """
     dev = resolve_device(device)
     dtype = getattr(torch, cfg.dtype)
-    commit, t0 = _git_commit(), time.perf_counter()
+    t0 = time.perf_counter()
     x, y = (t.to(dev, dtype) for t in training_data(cfg))
     backend = resolve_backend(backend, cfg, dev, x.shape[0])
     step_fn = compiled_loss_and_grads if backend == "compiled" else loss_and_grads
@@ -266,7 +266,7 @@ def train(
         w=np_(pop.w), b=np_(pop.b), v=np_(pop.v), c=np_(pop.c),
         curve_steps=record,
         curve_loss=np_(curve),
-        provenance={**_provenance(dev, time.perf_counter() - t0, commit), "backend": backend},
+        provenance={**_provenance(dev, time.perf_counter() - t0), "backend": backend},
     )
 
 
