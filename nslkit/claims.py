@@ -376,6 +376,100 @@ def measure_c12(c1: Finding | None = None) -> Finding:
                    "|1/3 − 0.34| ≤ 0.02 (the arithmetic)", scale, numbers)
 
 
+# ---- Appendix A: other targets ----------------------------------------------------------------
+
+#: C13: the shapes (fits.curve_shape) that agree with what Appendix A says of each target's
+#: curve: "obey N^-1 quite well: x², x³, tanh (early stage)"; "still decaying but seem to
+#: plateau: x⁴, sin², exp(x²)"; "the others already plateaued or even slightly increase".
+C13_EXPECTED = {
+    "x2": ("N^-1",), "x3": ("N^-1",), "tanh": ("N^-1", "N^-1, then flattens"),
+    **{t: ("decays, slower than N^-1", "N^-1, then flattens") for t in ("x4", "sin2", "expx2")},
+    **{t: ("plateaus", "rises") for t in ("sin", "cos", "exp", "relu")},
+}
+#: C13, C14: the narrow widths, where the histograms should have several peaks.
+NARROW_WIDTHS = (1, 2, 3, 4)
+
+
+def _modes(sweep: Mapping[int, Results]) -> dict[int, int]:
+    return {w: peaks.count_modes(r.train_mse) for w, r in sweep.items()}
+
+
+def measure_c13(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000) -> Finding:
+    """C13: per unary target, KDE modes at narrow and at the widest width, and the curve's shape.
+
+    Three criteria per target: ≥ 2 modes at some N ≤ 4, 1 mode at the widest N, and a curve
+    shape over N ≥ 10 (:func:`nslkit.fits.curve_shape`) among :data:`C13_EXPECTED`'s.
+    """
+    rows, passes, total = {}, 0, 0
+    for t, sw in sweeps.items():
+        modes = _modes(sw)
+        widths = sorted(w for w in sw if w >= min(SCALING_WIDTHS))
+        shape = fits.curve_shape(widths, _losses(sw, widths), n_boot=n_boot)
+        narrow = max(modes[w] for w in modes if w in NARROW_WIDTHS) >= 2
+        wide = modes[max(modes)] == 1
+        as_paper = shape.shape in C13_EXPECTED[t]
+        passes += narrow + wide + as_paper
+        total += 3
+        rows[t] = {"modes": modes, "shape": shape.shape, "alpha": shape.overall.alpha,
+                   "alpha_late": shape.late.alpha, "narrow_multi": narrow, "wide_single": wide,
+                   "shape_as_paper": as_paper, "curve": shape}
+    value = "; ".join(f"{t}: {r['shape']} (α = {r['alpha']:.2f}, late {r['alpha_late']:.2f})"
+                      f"{'' if r['shape_as_paper'] else ' ≠ paper'}"
+                      f"{'' if r['narrow_multi'] else ', narrow single-peaked'}"
+                      f"{'' if r['wide_single'] else ', widest multi-peaked'}" for t, r in rows.items())
+    verdict = ("reproduced" if passes == total else
+               "partly reproduced" if passes >= 2 * total / 3 else "not reproduced")
+    return Finding("C13", f"{passes}/{total} criteria met. {value}", verdict,
+                   "per target: ≥ 2 KDE modes at some N ≤ 4, 1 mode at the widest N, and the curve shape over "
+                   "N ≥ 10 the paper gives (all: reproduced; ≥ 2/3: partly)", _label(next(iter(sweeps.values()))),
+                   {"passes": passes, "total": total,
+                    "shapes": {t: r["shape"] for t, r in rows.items()},
+                    "alphas": {t: r["alpha"] for t, r in rows.items()}}, rows)
+
+
+#: C14: the widths at which each product should have several peaks, and where one.
+C14_MULTI = {"prod2": "some N in 2-4", "prod3": "N = 10 only", "prod4": "N = 10 only", "prod5": "none"}
+
+
+def _c14_peaks_as_paper(target: str, modes: Mapping[int, int]) -> bool:
+    multi = {w for w, m in modes.items() if m >= 2}
+    if target == "prod2":
+        return bool(multi & {2, 3, 4})
+    if target in ("prod3", "prod4"):
+        return multi == {10}
+    return not multi
+
+
+def measure_c14(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000) -> Finding:
+    """C14: per product, where the histograms have several peaks, and its N^-1 range.
+
+    Two criteria per product: the widths with ≥ 2 KDE modes are those of :data:`C14_MULTI`,
+    and some run of ≥ 3 consecutive widths has |α − 1| ≤ 0.25 (:func:`nslkit.fits.n1_window`).
+    """
+    rows, passes = {}, 0
+    for t, sw in sweeps.items():
+        modes = _modes(sw)
+        widths = sorted(sw)
+        window = fits.n1_window(widths, _losses(sw, widths), n_boot=n_boot)
+        as_paper = _c14_peaks_as_paper(t, modes)
+        passes += as_paper + bool(window.widths)
+        rows[t] = {"modes": modes, "multi": [w for w, m in modes.items() if m >= 2], "peaks_as_paper": as_paper,
+                   "window": window.widths, "alpha": window.fit.alpha if window.fit else float("nan"),
+                   "n1": window}
+    value = "; ".join(
+        f"{t}: several peaks at N = {r['multi'] or 'none'} (paper: {C14_MULTI[t]}), "
+        + (f"N^-1 over N = {r['window'][0]}-{r['window'][-1]} (α = {r['alpha']:.2f})" if r["window"]
+           else "no N^-1 range") for t, r in rows.items())
+    total = 2 * len(rows)
+    verdict = ("reproduced" if passes == total else
+               "partly reproduced" if passes >= 2 * total / 3 else "not reproduced")
+    return Finding("C14", f"{passes}/{total} criteria met. {value}", verdict,
+                   "per product: ≥ 2 KDE modes exactly where the paper says, and ≥ 3 consecutive widths with "
+                   "|α − 1| ≤ 0.25 (all: reproduced; ≥ 2/3: partly)", _label(next(iter(sweeps.values()))),
+                   {"passes": passes, "total": total, "multi": {t: r["multi"] for t, r in rows.items()},
+                    "windows": {t: r["window"] for t, r in rows.items()}}, rows)
+
+
 # ---- the ledger ------------------------------------------------------------------------------
 
 LATER = {"C13": "Appendix A", "C14": "Appendix A", "C15": "Appendix B", "C16": "Appendix B",
@@ -389,7 +483,7 @@ def table(findings: list[Finding]):
     return pd.DataFrame([f.row() for f in findings]).set_index("claim")
 
 
-def ledger(scales=("paper", "cpu"), store: str | os.PathLike | None = None) -> list[Finding]:
+def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None) -> list[Finding]:
     """Every claim C1-C18 measured on the stored results of the largest scale that has them.
 
     Never trains. A claim whose results are stored at none of ``scales`` is "pending", as are

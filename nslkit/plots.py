@@ -15,7 +15,8 @@ from .scales import scale_label
 from .train import Results
 
 __all__ = ["loss_histograms", "histogram_grid", "histogram_with_peaks", "scaling_law", "interpolation",
-           "network_diagram", "neuron_scatter", "ticket_functions", "ensemble_comparison", "ensemble_curve"]
+           "network_diagram", "neuron_scatter", "ticket_functions", "ensemble_comparison", "ensemble_curve",
+           "target_histograms", "median_curves"]
 
 
 def _ax(ax, size=(6, 3.5)):
@@ -221,3 +222,76 @@ def ensemble_curve(n: np.ndarray, curves: Mapping[str, np.ndarray], ax=None, lab
     ax.legend(fontsize=7)
     _scale_title(ax, "Eq. 9", label)
     return ax
+
+
+def target_histograms(sweeps: Mapping[str, Mapping[int, Results]], modes: Mapping[str, Mapping[int, int]] | None = None,
+                      bins: int = 25, labels: Mapping[str, str] | None = None):
+    """Figs. 5-6: a grid of log10-loss histograms, one row per target and one column per width.
+
+    Args:
+        sweeps: {target: {width: Results}}, every target with the same widths.
+        modes: optional {target: {width: KDE modes}}, shown in each panel.
+        labels: optional {target: formula} for the row labels.
+    """
+    names = list(sweeps)
+    widths = list(next(iter(sweeps.values())))
+    fig, axes = plt.subplots(len(names), len(widths), figsize=(1.45 * len(widths), 1.05 * len(names)),
+                             squeeze=False)
+    for i, name in enumerate(names):
+        for j, w in enumerate(widths):
+            ax = axes[i, j]
+            ax.hist(np.log10(sweeps[name][w].train_mse), bins=bins, color="C0")
+            ax.tick_params(labelsize=5, length=2)
+            ax.set_yticks([])
+            if modes:
+                m = modes[name][w]
+                ax.text(0.97, 0.9, f"{m}", transform=ax.transAxes, ha="right", va="top", fontsize=6,
+                        color="C3" if m > 1 else "0.3")
+            if i == 0:
+                ax.set_title(f"N = {w}", fontsize=8)
+        axes[i, 0].set_ylabel((labels or {}).get(name, name), fontsize=8)
+    cfg = next(iter(sweeps[names[0]].values())).config
+    note = "; red numbers: KDE modes > 1" if modes else ""
+    fig.suptitle(f"log10 train MSE per target and width ({scale_label(cfg)}{note})", fontsize=9)
+    fig.tight_layout()
+    return axes
+
+
+def median_curves(curves: Mapping[str, object], fits: Mapping[str, object] | None = None,
+                  notes: Mapping[str, str] | None = None, guide: float = 1.0, label: str = "", cols: int = 5):
+    """Figs. 7-8: median loss against width, one panel per target.
+
+    Args:
+        curves: {target: fit over all widths} with ``widths``, ``medians`` and ``median_ci``
+            (a :class:`~nslkit.fits.PowerLawFit`), drawn as points with bootstrap intervals.
+        fits: optional {target: fit} drawn as a line over its own widths.
+        notes: optional {target: text} for the panel titles (e.g. the fitted shape).
+        guide: exponent of the dashed N^-guide line, anchored at each fit's first point.
+    """
+    names = list(curves)
+    cols = min(cols, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.8 * cols, 2.4 * rows), squeeze=False)
+    flat = np.ravel(axes)
+    for ax, name in zip(flat, names):
+        c = curves[name]
+        w, m = np.asarray(c.widths), np.asarray(c.medians)
+        ax.errorbar(w, m, yerr=np.abs(np.asarray(c.median_ci).T - m), fmt="o-", ms=3, lw=0.8, capsize=2)
+        f = (fits or {}).get(name)
+        if f is not None:
+            g = np.geomspace(float(np.min(f.widths)), float(np.max(f.widths)), 50)
+            ax.plot(g, f.predict(g), color="C1", lw=1.2, label=f"fit: α = {f.alpha:.2f}")
+            w0, m0 = float(f.widths[0]), float(f.medians[0])
+            ax.plot(g, m0 * (g / w0) ** -guide, ls="--", color="0.5", lw=0.8, label=f"$N^{{-{guide:g}}}$")
+            ax.legend(fontsize=6)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.tick_params(labelsize=6)
+        ax.set_title(f"{name}{': ' + notes[name] if notes and name in notes else ''}", fontsize=8)
+    for ax in flat[len(names):]:
+        ax.set_visible(False)
+    fig.supxlabel("width N", fontsize=8)
+    fig.supylabel("median MSE", fontsize=8)
+    fig.suptitle(f"median loss against width ({label})", fontsize=9)
+    fig.tight_layout()
+    return axes

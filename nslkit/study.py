@@ -15,7 +15,8 @@ from .store import Store
 from .train import Results
 
 __all__ = ["PAPER_WIDTHS", "SCALING_WIDTHS", "EXTRA_WIDTHS", "SWEEP_WIDTHS", "WIDE_WIDTH",
-           "main_sweep", "wide_network", "first_stored"]
+           "UNARY_TARGETS", "PRODUCT_TARGETS", "DISENTANGLE_WIDTHS", "DISENTANGLE_WIDE_SEEDS",
+           "main_sweep", "wide_network", "target_sweep", "disentangle_networks", "first_stored"]
 
 #: Widths of the loss histograms (Fig. 3, Sec. 4).
 PAPER_WIDTHS = (1, 2, 3, 4, 10, 20, 30, 40, 50)
@@ -27,6 +28,14 @@ EXTRA_WIDTHS = (6, 8, 15, 25)
 SWEEP_WIDTHS = tuple(sorted(PAPER_WIDTHS + EXTRA_WIDTHS))
 #: The extremely wide network of Fig. 2a (C5), trained from one seed.
 WIDE_WIDTH = 10_000
+#: The targets of Figs. 5 and 7 (Appendix A): x² and the nine others, in the paper's order.
+UNARY_TARGETS = ("x2", "x3", "x4", "sin", "cos", "exp", "sin2", "expx2", "relu", "tanh")
+#: The products x1·x2 ... x1·…·x5 of Figs. 6 and 8.
+PRODUCT_TARGETS = ("prod2", "prod3", "prod4", "prod5")
+#: The widths of Fig. 12 (Appendix C); 10, 30 and 50 come from the main sweep.
+DISENTANGLE_WIDTHS = (10, 30, 50, 1000)
+#: Seeds of the width-1000 networks of Appendix C (the paper shows one network per width).
+DISENTANGLE_WIDE_SEEDS = 10
 
 Where = Store | str | os.PathLike | bool | None
 
@@ -52,13 +61,48 @@ def main_sweep(
 
 
 def wide_network(scale: str, store: Where = None, train: bool = True, steps: int | None = None,
-                 device: str = "auto", progress: bool = False, width: int = WIDE_WIDTH) -> Results:
-    """One width-10000 SiLU network (Fig. 2a, C5), seed 0, at the scale's number of steps."""
-    cfg = scale_config(scale, seeds=1, steps=steps, target="x2", activation="silu")
+                 device: str = "auto", progress: bool = False, width: int = WIDE_WIDTH, seeds: int = 1) -> Results:
+    """Wide SiLU networks for y = x² (Fig. 2a, C5: one of width 10000), at the scale's steps.
+
+    ``seeds`` networks (seeds 0..seeds-1) of ``width``; the scale sets only the steps.
+    """
+    cfg = scale_config(scale, seeds=seeds, steps=steps, target="x2", activation="silu")
     return sweep(cfg, [width], store=store, device=device, progress=progress, train=train)[width]
 
 
-def first_stored(load: Callable[[str], Any], scales: Iterable[str] = ("paper", "cpu")) -> tuple[str | None, Any]:
+def target_sweep(
+    scale: str,
+    target: str,
+    widths: Iterable[int] = PAPER_WIDTHS,
+    store: Where = None,
+    train: bool = True,
+    seeds: int | None = None,
+    steps: int | None = None,
+    device: str = "auto",
+    progress: bool = False,
+    activation: str = "silu",
+    **fields,
+) -> dict[int, Results]:
+    """Any target of Appendix A at each width (Figs. 5-8): ``{width: Results}`` at a named scale.
+
+    For ``target="x2"`` this is the main sweep itself (the same configs, so the same files).
+    """
+    cfg = scale_config(scale, seeds=seeds, steps=steps, target=target, activation=activation, **fields)
+    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train)
+
+
+def disentangle_networks(scale: str, store: Where = None, train: bool = True, device: str = "auto",
+                         progress: bool = False) -> dict[int, Results]:
+    """The networks of Fig. 12 (C17): widths 10, 30, 50 from the main sweep at ``scale``, and
+    :data:`DISENTANGLE_WIDE_SEEDS` networks of width 1000 at the scale's steps."""
+    out = main_sweep(scale, "silu", DISENTANGLE_WIDTHS[:-1], store=store, train=train, device=device,
+                     progress=progress)
+    out[DISENTANGLE_WIDTHS[-1]] = wide_network(scale, store=store, train=train, device=device, progress=progress,
+                                               width=DISENTANGLE_WIDTHS[-1], seeds=DISENTANGLE_WIDE_SEEDS)
+    return out
+
+
+def first_stored(load: Callable[[str], Any], scales: Iterable[str] = ("paper", "cpu", "cpu-small")) -> tuple[str | None, Any]:
     """``(scale, load(scale))`` for the first of ``scales`` whose results are all stored.
 
     ``load`` must only load (``train=False``); ``(None, None)`` when no scale has them.

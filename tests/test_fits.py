@@ -197,3 +197,56 @@ def test_silu_quadratic_matches_paper_footnote():
 def test_silu_quadratic_rejects(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fits.silu_quadratic(**kwargs)
+
+
+# ---- curve_shape and n1_window (C13, C14) ---------------------------------------------------
+
+def _planted_curve(medians, seeds=200, spread=0.05, rng=0):
+    """Per-seed losses around the given medians (log-normal, small spread)."""
+    gen = np.random.default_rng(rng)
+    return [m * np.exp(spread * gen.standard_normal(seeds)) for m in medians]
+
+
+WIDTHS_A = [10, 20, 30, 40, 50]
+
+
+@pytest.mark.parametrize("medians, shape", [
+    ([1 / n for n in WIDTHS_A], "N^-1"),
+    ([n ** -3.0 for n in WIDTHS_A], "faster than N^-1"),
+    ([n ** -0.4 for n in WIDTHS_A], "decays, slower than N^-1"),
+    ([1e-3] * 5, "plateaus"),
+    ([1e-3 * (n / 10) ** 0.5 for n in WIDTHS_A], "rises"),
+])
+def test_curve_shape_classifies_planted_curves(medians, shape):
+    res = fits.curve_shape(WIDTHS_A, _planted_curve(medians), n_boot=200)
+    assert res.shape == shape
+    assert res.shape in fits.CURVE_SHAPES
+
+
+def test_curve_shape_early_n1_then_flat():
+    widths = [10, 20, 30, 60, 100]  # N^-1 over 10-30, then N^-0.1: overall α ≈ 0.5
+    medians = [1 / 10, 1 / 20, 1 / 30, 1 / 30 * (30 / 60) ** 0.1, 1 / 30 * (30 / 100) ** 0.1]
+    res = fits.curve_shape(widths, _planted_curve(medians), n_boot=200)
+    assert res.shape == "N^-1, then flattens"
+    assert abs(res.early.alpha - 1) < 0.05 and res.late.alpha < 0.2
+
+
+def test_curve_shape_needs_four_widths():
+    with pytest.raises(ValueError, match="at least 4"):
+        fits.curve_shape([10, 20, 30], _planted_curve([1, 2, 3]))
+
+
+def test_n1_window_finds_the_planted_range():
+    widths = [1, 2, 3, 4, 10, 20, 30, 40, 50]
+    # N^-3 up to 10, then N^-1 from 10 to 40, then flat
+    med = {1: 1.0, 2: 2 ** -3, 3: 3 ** -3, 4: 4 ** -3, 10: 1e-3}
+    med.update({n: 1e-3 * 10 / n for n in (20, 30, 40)})
+    med[50] = 2 * med[40]  # rises at the end
+    res = fits.n1_window(widths, _planted_curve([med[n] for n in widths]), n_boot=200)
+    assert res.widths == (10, 20, 30, 40)
+    assert abs(res.fit.alpha - 1) < 0.05
+
+
+def test_n1_window_none_when_nothing_follows():
+    res = fits.n1_window([10, 20, 30, 40], _planted_curve([n ** -3.0 for n in (10, 20, 30, 40)]), n_boot=50)
+    assert res.widths == () and res.fit is None
