@@ -25,6 +25,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
 from .peaks import check_losses
@@ -145,9 +146,10 @@ class Algorithms:
 
     Attributes:
         n_clusters: K, mixture components chosen by the criterion that hold ≥ 1 network.
-        criterion: "bic".
+        criterion: "silhouette" or "bic".
+        space: "pca" or "params", the features clustered (see :func:`find_algorithms`).
         candidates: (C,) numbers of components tried, 1..min(max_clusters, S).
-        scores: (C,) criterion value per candidate (lower is better).
+        scores: (C,) criterion value per candidate (silhouette: higher is better; BIC: lower).
         labels: (S,) cluster of each network in [0, K): ordered by increasing median loss if
             losses were given, else by decreasing size (ties: by size, then component order).
         twin_labels: (S,) cluster the fitted model assigns to each network's swapped twin.
@@ -157,7 +159,7 @@ class Algorithms:
         orbits: the algorithms: connected components of the graph k — twin_map[k], each a
             sorted tuple of clusters, ordered by smallest member.
         n_algorithms: len(orbits).
-        scaled: (S, 7) the robustly scaled features, clipped to ±10; the mixture was fitted
+        scaled: (S, F) the robustly scaled features, clipped to ±10; the mixture was fitted
             on the rows that are not outliers.
         outliers: (S,) bool, networks with a scaled feature beyond ±10 before clipping: left
             out of the fit, then labelled like the others.
@@ -165,6 +167,7 @@ class Algorithms:
 
     n_clusters: int
     criterion: str
+    space: str
     candidates: np.ndarray
     scores: np.ndarray
     labels: np.ndarray
@@ -189,6 +192,14 @@ def _standardise(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _robust_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: the median, and the IQR/1.349 (else the std, else 1)."""
+    q25, med, q75 = np.percentile(x, [25, 50, 75], axis=0)  # (k,) each
+    scale = (q75 - q25) / 1.349
+    scale = np.where(scale > 0, scale, x.std(axis=0))
+    return med, np.where(scale > 0, scale, 1.0)
+
+
 def _orbits(twin_map: np.ndarray) -> tuple[tuple[int, ...], ...]:
     """Connected components of the graph with edges k — twin_map[k], sorted, by smallest member."""
     K = twin_map.size
@@ -197,13 +208,24 @@ def _orbits(twin_map: np.ndarray) -> tuple[tuple[int, ...], ...]:
     return tuple(sorted(tuple(np.flatnonzero(comp == c).tolist()) for c in np.unique(comp)))
 
 
-def find_algorithms(p7, losses=None, max_clusters: int = 10, random_state: int = 0, n_init: int = 5) -> Algorithms:
+def find_algorithms(p7, losses=None, space: str = "pca", n_components: int = 2, max_clusters: int = 10,
+                    criterion: str = "silhouette", random_state: int = 0, n_init: int = 5) -> Algorithms:
     """Cluster width-2 networks and count the algorithms modulo the neuron swap (Appendix B).
 
-    Features: per parameter type (w: w1, w2; b: b1, b2; v: v1, v2; c) subtract the median
-    pooled over both neurons and divide by the pooled IQR/1.349 (a robust std; the pooled std,
-    then 1, if it is 0). Pooling makes the scaling commute with the swap, so a twin's features
-    are the network's features permuted by :data:`SWAP`.
+    Spaces (``space``):
+
+    - "pca" (default, the paper's Fig. 9): the networks' scores on the first ``n_components``
+      principal components of the raw 7-vectors (:func:`parameter_pca`); the twins are the
+      swapped networks projected with the same fit. Each score column is centred on its median
+      and divided by its IQR/1.349 (a robust std; the std, then 1, if 0), and the twins get the
+      same transformation. In this plane the sign of w hardly shows (the leading components
+      are made of b, v and c), so the mirror images x → −x of a solution, which fit the even
+      target x² equally well, fall together, as they do in the paper's figure.
+    - "params": the 7-vectors themselves. Per parameter type (w: w1, w2; b: b1, b2; v: v1, v2;
+      c) subtract the median pooled over both neurons and divide by the pooled robust std.
+      Pooling makes the scaling commute with the swap, so a twin's features are the network's
+      features permuted by :data:`SWAP`. Here a solution and its mirror image x → −x are
+      different clusters.
 
     Outliers: a network with any feature beyond ±10 robust scales is left out of the fit. A
     few networks with very large parameters would otherwise each claim a component: a
@@ -211,15 +233,26 @@ def find_algorithms(p7, losses=None, max_clusters: int = 10, random_state: int =
     rewards, and clipping alone does not prevent this. Features are then clipped to ±10 and
     the outliers labelled by the fitted model, so their labels stay bounded.
 
-    Model: ``GaussianMixture(k, covariance_type="full", reg_covar=1e-6)`` for k = 1 ..
-    min(max_clusters, inliers); the k with the lowest BIC wins. Its components that hold no
+    Model: ``GaussianMixture(k, covariance_type="full", reg_covar=1e-6)`` for each candidate
+    k; the criterion picks one:
+
+    - "silhouette" (default): k = 2 .. min(max_clusters, inliers - 1), the highest mean
+      silhouette (sklearn.metrics.silhouette_score) of the mixture's hard labels: compact,
+      well-separated clusters. On our 1000 width-2 networks BIC keeps falling up to any cap
+      we tried (12), splitting the elongated clusters into Gaussian pieces; the silhouette
+      has a clear maximum.
+    - "bic": k = 1 .. min(max_clusters, inliers), the lowest BIC.
+ Its components that hold no
     network are dropped, and networks and twins go to the most probable remaining component.
     Clusters k and twin_map[k] (where most twins of k land) are one algorithm.
 
     Args:
         p7: (S, 7) raw 7-vectors (:func:`params7`), S ≥ 2.
         losses: optional (S,) finite positive losses, used only to number the clusters.
+        space: "pca" or "params", as above.
+        n_components: principal components kept in the "pca" space (default 2, as Fig. 9).
         max_clusters: largest number of components tried, integer ≥ 1 (default 10).
+        criterion: "silhouette" or "bic", as above.
         random_state, n_init: passed to ``GaussianMixture`` (defaults 0 and 5).
 
     Returns:
@@ -235,20 +268,39 @@ def find_algorithms(p7, losses=None, max_clusters: int = 10, random_state: int =
             raise ValueError(f"losses must have shape ({S},) to match p7; got {losses.shape}")
     if not _is_int(max_clusters) or max_clusters < 1:
         raise ValueError(f"max_clusters must be an integer ≥ 1; got {max_clusters!r}")
-    z = _standardise(p)  # (S, 7)
+    if space == "params":
+        z = _standardise(p)  # (S, 7)
+        z_twin = z[:, SWAP]
+    elif space == "pca":
+        pca = parameter_pca(p, n_components)
+        centre, scale = _robust_columns(pca.scores)
+        z, z_twin = (pca.scores - centre) / scale, (pca.twin_scores - centre) / scale  # (S, k) each
+    else:
+        raise ValueError(f"unknown space {space!r}; valid spaces: 'pca', 'params'")
     outliers = np.any(np.abs(z) > _CLIP, axis=1)  # (S,)
     x = np.clip(z, -_CLIP, _CLIP)  # (S, 7)
     fit_x = x[~outliers]
     if fit_x.shape[0] < 2:
         raise ValueError(f"need at least 2 networks within ±{_CLIP} robust scales; got {fit_x.shape[0]} of {S}")
-    candidates = np.arange(1, min(int(max_clusters), fit_x.shape[0]) + 1)
+    if criterion == "bic":
+        candidates = np.arange(1, min(int(max_clusters), fit_x.shape[0]) + 1)
+    elif criterion == "silhouette":
+        candidates = np.arange(2, max(2, min(int(max_clusters), fit_x.shape[0] - 1)) + 1)
+        if fit_x.shape[0] < 3 or max_clusters < 2:
+            raise ValueError("the silhouette criterion needs max_clusters ≥ 2 and at least 3 inlying networks")
+    else:
+        raise ValueError(f"unknown criterion {criterion!r}; valid criteria: 'silhouette', 'bic'")
     models, scores = [], []
     for k in candidates:
         gm = GaussianMixture(int(k), covariance_type="full", random_state=random_state, n_init=n_init, reg_covar=1e-6)
         models.append(gm.fit(fit_x))
-        scores.append(gm.bic(fit_x))
-    best = models[int(np.argmin(scores))]
-    resp, twin_resp = best.predict_proba(x), best.predict_proba(x[:, SWAP])  # (S, k) each
+        if criterion == "bic":
+            scores.append(gm.bic(fit_x))
+        else:
+            hard = gm.predict(fit_x)
+            scores.append(silhouette_score(fit_x, hard) if np.unique(hard).size > 1 else -1.0)
+    best = models[int(np.argmin(scores) if criterion == "bic" else np.argmax(scores))]
+    resp, twin_resp = best.predict_proba(x), best.predict_proba(np.clip(z_twin, -_CLIP, _CLIP))  # (S, k) each
     used = np.flatnonzero(np.bincount(resp.argmax(1), minlength=resp.shape[1]))  # occupied components
     raw, raw_twin = resp[:, used].argmax(1), twin_resp[:, used].argmax(1)  # (S,) in [0, K)
     K = used.size
@@ -265,7 +317,8 @@ def find_algorithms(p7, losses=None, max_clusters: int = 10, random_state: int =
     orbits = _orbits(twin_map)
     return Algorithms(
         n_clusters=int(K),
-        criterion="bic",
+        criterion=criterion,
+        space=space,
         candidates=candidates,
         scores=np.asarray(scores, dtype=np.float64),
         labels=labels,

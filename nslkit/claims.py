@@ -17,18 +17,21 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from . import ensembles, fits, peaks, symmetry
+from . import algorithms, disentangle, ensembles, fits, peaks, symmetry
+from .data import training_data
 from .population import forward
 from .protocol import PUBLISHED_TICKET, ticket_mse
 from .scales import scale_label
-from .study import PAPER_WIDTHS, SCALING_WIDTHS, SWEEP_WIDTHS, first_stored, main_sweep, wide_network
+from .study import (DISENTANGLE_WIDTHS, PAPER_WIDTHS, PRODUCT_TARGETS, SCALING_WIDTHS, SWEEP_WIDTHS, UNARY_TARGETS,
+                    disentangle_networks, first_stored, main_sweep, target_sweep, wide_network)
 from .targets import get_target
 from .train import Results
 
 __all__ = ["CLAIMS", "VERDICTS", "Claim", "Finding", "ledger", "pending", "CHINCHILLA_ALPHA",
            "measure_c1", "measure_c2", "measure_c3", "measure_c4", "measure_c5", "measure_c6",
            "measure_c7", "measure_c8", "measure_c9", "measure_c10", "measure_c11", "measure_c12",
-           "ticket_errors", "table"]
+           "measure_c13", "measure_c14", "measure_c15", "measure_c16", "measure_c17", "measure_c18",
+           "ticket_errors", "training_xy", "error_profile", "table"]
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "pending")
 
@@ -470,11 +473,195 @@ def measure_c14(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000)
                     "windows": {t: r["window"] for t, r in rows.items()}}, rows)
 
 
+# ---- Appendix B: algorithms -------------------------------------------------------------------
+
+#: C15, C16: Appendix B's own cut: "if we only care about peaks below loss 1e-2, there are 4".
+ALGORITHM_MAX_LOSS = 1e-2
+#: C15: |cos| between a principal axis and its image under the neuron swap for "mirror about PC1".
+C15_COSINE = 0.9
+
+
+def measure_c15(width2: Results, criterion: str = "silhouette", max_clusters: int = 10) -> Finding:
+    """C15: PCA of the 7 parameters, clusters by a mixture whose size the silhouette picks.
+
+    Criteria: the neuron swap leaves PC1 in place and flips PC2 (cosines ≥ 0.9 and ≤ −0.9:
+    the picture is mirror-symmetric about PC1); 6 clusters and 4 algorithms (orbits of the
+    swap) among the clusters with median loss below 1e-2.
+    """
+    p7 = algorithms.params7(width2.w, width2.b, width2.v, width2.c)
+    pca = algorithms.parameter_pca(p7)
+    found = algorithms.find_algorithms(p7, width2.train_mse, criterion=criterion, max_clusters=max_clusters)
+    cos = [float(c @ c[list(algorithms.SWAP)] / (c @ c)) for c in pca.components[:2]]
+    cl = algorithms.cluster_losses(width2.train_mse, found.labels)
+    low = cl.median < ALGORITHM_MAX_LOSS  # (K,)
+    low_orbits = [o for o in found.orbits if all(low[k] for k in o)]
+    mirror = cos[0] >= C15_COSINE and cos[1] <= -C15_COSINE
+    passes = mirror + (int(low.sum()) == 6) + (len(low_orbits) == 4)
+    value = (f"{found.n_clusters} clusters ({found.criterion} picks k = {found.n_clusters} of "
+             f"{found.candidates[0]}-{found.candidates[-1]}), {found.n_algorithms} algorithms modulo the swap; below "
+             f"MSE {ALGORITHM_MAX_LOSS:g}: {int(low.sum())} clusters, {len(low_orbits)} algorithms. Swap: PC1 cosine "
+             f"{cos[0]:+.3f}, PC2 {cos[1]:+.3f}; {found.twin_agreement:.1%} of twins land in the mirror cluster")
+    return Finding("C15", value, _grade(passes, 3),
+                   f"swap keeps PC1 (cos ≥ {C15_COSINE}) and flips PC2 (cos ≤ −{C15_COSINE}); 6 clusters and 4 "
+                   f"algorithms with median MSE < {ALGORITHM_MAX_LOSS:g} (the paper's cut)", _label(width2),
+                   {"n_clusters": found.n_clusters, "n_algorithms": found.n_algorithms, "low_clusters": int(low.sum()),
+                    "low_algorithms": len(low_orbits), "pc_cosines": cos, "twin_agreement": found.twin_agreement},
+                   {"params7": p7, "pca": pca, "algorithms": found, "losses": cl, "orbits": low_orbits})
+
+
+#: C16: the paper's description of algorithms 1-4, in the words of algorithms.describe_regime:
+#: whether each is symmetric, and which parts of SiLU its two neurons use.
+C16_EXPECTED = (
+    (True, "both neurons in the curved part", lambda a, b: _parts(a) == _parts(b) == {"nonlinear"}),
+    (False, "one saturating, one curved", lambda a, b: _parts(a) == {"saturating"} and _parts(b) == {"nonlinear"}),
+    (True, "both at the curved/linear boundary", lambda a, b: "linear" in _parts(a) and "linear" in _parts(b)),
+    (False, "one linear, one at the boundary",
+     lambda a, b: _parts(a) == {"linear"} and _parts(b) == {"nonlinear", "linear"}),
+)
+
+
+def _parts(description: str) -> set[str]:
+    """The parts of SiLU named by :func:`nslkit.algorithms.describe_regime`, e.g. {"nonlinear", "linear"}."""
+    return set(description.split(" + "))
+
+
+def algorithm_table(c15: Finding, x: np.ndarray) -> list[dict[str, Any]]:
+    """One row per algorithm below the loss cut, by median loss: its clusters, symmetry, loss and
+    each neuron's pre-activation range and part of SiLU (neurons ordered by bias, larger first)."""
+    d = c15.detail
+    found, cl = d["algorithms"], d["losses"]
+    p7 = algorithms.order_neurons(d["params7"])
+    reg = algorithms.neuron_regimes(p7, x)
+    rows = []
+    for orbit in sorted(d["orbits"], key=lambda o: min(cl.median[k] for k in o)):
+        m = found.labels == orbit[0]
+        parts = [algorithms.describe_regime(*(float(np.median(f[m, i])) for f in
+                                              (reg.saturating, reg.nonlinear, reg.linear))) for i in range(2)]
+        rows.append({"clusters": orbit, "symmetric": len(orbit) == 1, "networks": int(sum(cl.counts[k] for k in orbit)),
+                     "median MSE": float(np.median([cl.median[k] for k in orbit])),
+                     "z range 1": (float(np.median(reg.z_min[m, 0])), float(np.median(reg.z_max[m, 0]))),
+                     "z range 2": (float(np.median(reg.z_min[m, 1])), float(np.median(reg.z_max[m, 1]))),
+                     "neuron 1": parts[0], "neuron 2": parts[1], "representative": algorithms.representative(
+                         d["params7"], found.labels, orbit[0])})
+    return rows
+
+
+def measure_c16(c15: Finding, x: np.ndarray) -> Finding:
+    """C16: the four lowest-loss algorithms against the paper's: symmetric or not, and the parts
+    of SiLU their neurons use (pre-activations over the training points ``x``).
+
+    Criteria: the symmetry pattern (symmetric, asymmetric, symmetric, asymmetric), and each
+    algorithm's neurons as :data:`C16_EXPECTED` describes (5 in all).
+    """
+    rows = algorithm_table(c15, x)[:4]
+    pattern = len(rows) == 4 and all(r["symmetric"] == e[0] for r, e in zip(rows, C16_EXPECTED))
+    parts_ok = [bool(e[2](r["neuron 1"], r["neuron 2"]) or e[2](r["neuron 2"], r["neuron 1"]))
+                for r, e in zip(rows, C16_EXPECTED)]
+    passes = pattern + sum(parts_ok)
+    value = "; ".join(f"algorithm {i + 1}: {'symmetric' if r['symmetric'] else 'asymmetric'}, {r['neuron 1']} / "
+                      f"{r['neuron 2']}, MSE {r['median MSE']:.1e}{'' if ok else ' (paper: ' + e[1] + ')'}"
+                      for i, (r, e, ok) in enumerate(zip(rows, C16_EXPECTED, parts_ok)))
+    return Finding("C16", f"{passes}/5 criteria met. {value}", _grade(passes, 5),
+                   "symmetric/asymmetric pattern 1-4 as the paper, and each algorithm's parts of SiLU as the paper "
+                   f"describes (SiLU split at z = ±{algorithms.LINEAR_EDGE:g})", c15.scale,
+                   {"pattern": pattern, "parts": parts_ok, "passes": passes}, rows)
+
+
+# ---- Appendix C: disentangling, Appendix D: distillation ----------------------------------------
+
+def training_xy(res: Results) -> tuple[np.ndarray, np.ndarray]:
+    """The training points x (P,) and targets y (P,) of a one-input result, as float64 arrays."""
+    x, y = training_data(res.config)
+    if x.shape[1] != 1:
+        raise ValueError(f"need a one-input target, got {res.config.target!r}")
+    return x[:, 0].numpy(), y.numpy()
+
+
+#: C17: "almost all" pairs good (median fraction with R² ≥ GOOD_R2 at least this) at N = 10-50;
+#: "about half" useless at N = 1000 (median fraction with R² < USELESS_R2 in this range);
+#: independent tickets within ±0.5 of 1, 2, 3; error minima within 0.25 of x = 0, ±1.6.
+C17_GOOD, C17_HALF, C17_RANK, C17_MINIMA, C17_MINIMA_TOL = 0.9, (0.3, 0.7), {10: 1, 30: 2, 50: 3}, (-1.6, 0.0, 1.6), 0.25
+
+
+def error_profile(res: Results, max_networks: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(x (P,), profile (P,)): the median over the good pairs (R² ≥ GOOD_R2) of the first
+    ``max_networks`` networks of |e_k(x)| / max |e_k|, each ticket's normalised error size."""
+    x, y = training_xy(res)
+    rows = []
+    for s in range(min(max_networks, len(res.c))):
+        t = disentangle.tickets(res.w[s], res.b[s], res.v[s], res.c[s], x, y, res.config.activation,
+                                res.config.negative_slope)
+        e = np.abs(t.errors[t.r2 >= disentangle.GOOD_R2])
+        rows.append(e / np.maximum(e.max(axis=1, keepdims=True), 1e-300))
+    return x, np.median(np.vstack(rows), axis=0) if rows else np.full_like(x, np.nan)
+
+
+def measure_c17(nets: Mapping[int, Results]) -> Finding:
+    """C17: pair every network's neurons, score the pairs, count independent tickets."""
+    from scipy.signal import argrelmin
+
+    summary = {}
+    for n, r in nets.items():
+        x, y = training_xy(r)
+        summary[n] = disentangle.disentangle(r.w, r.b, r.v, r.c, x, y, r.config.activation, r.config.negative_slope)
+    narrow = [n for n in C17_RANK if n in summary]
+    good = {n: float(np.median(summary[n].good_fraction)) for n in summary}
+    useless = {n: float(np.median(summary[n].useless_fraction)) for n in summary}
+    rank = {n: float(np.median(summary[n].effective_rank)) for n in summary}
+    wide = max(summary)
+    xs, prof = error_profile(nets[max(narrow)]) if narrow else (np.zeros(0), np.zeros(0))
+    minima = xs[argrelmin(prof, order=3)[0]] if prof.size else np.zeros(0)
+    near = all(np.any(np.abs(minima - m) <= C17_MINIMA_TOL) for m in C17_MINIMA)
+    ok = [bool(all(good[n] >= C17_GOOD for n in narrow)),
+          bool(wide >= 1000 and C17_HALF[0] <= useless[wide] <= C17_HALF[1]),
+          bool(all(abs(rank[n] - C17_RANK[n]) <= 0.5 for n in narrow)), bool(near)]
+    value = (f"median fraction of pairs with R² ≥ {disentangle.GOOD_R2}: "
+             + ", ".join(f"N={n}: {good[n]:.2f}" for n in summary)
+             + f"; useless (R² < {disentangle.USELESS_R2}) at N={wide}: {useless[wide]:.2f}; independent tickets "
+             "(participation ratio of the error correlations, median): "
+             + ", ".join(f"N={n}: {rank[n]:.2f}" for n in summary)
+             + f"; error minima at x = {', '.join(f'{m:.2f}' for m in minima)} (N={max(narrow) if narrow else '-'})")
+    return Finding("C17", value, _grade(sum(ok), 4),
+                   f"good fraction ≥ {C17_GOOD} at N = 10-50; useless fraction in {list(C17_HALF)} at N = 1000; "
+                   f"tickets within 0.5 of 1, 2, 3; error minima within {C17_MINIMA_TOL} of 0, ±1.6",
+                   _label(nets[min(nets)]), {"good": good, "useless": useless, "rank": rank, "minima": minima.tolist(),
+                                             "criteria": ok}, {"summary": summary, "profile": (xs, prof)})
+
+
+#: C18: "similar or even worse" on average: median distilled / median trained width-2 ≥ 0.5;
+#: "below machine precision": best < 1e-16; "extremely ill-conditioned": Hessian condition
+#: number ≥ 1e12; "impossible to fine-tune further": Adam does not lower the best loss.
+C18_RATIO, C18_BEST, C18_COND = 0.5, 1e-16, 1e12
+#: C18: fine-tuning: the training schedule's final learning rate (1e-2 · 0.2^4), this many steps.
+C18_FINETUNE_LR, C18_FINETUNE_STEPS = 1e-2 * 0.2**4, 1000
+
+
+def measure_c18(width50: Results, width2: Results, finetune_steps: int = C18_FINETUNE_STEPS,
+                finetune_lr: float = C18_FINETUNE_LR) -> Finding:
+    """C18: distil a width-2 network from every width-50 network; compare with trained width 2."""
+    x, y = training_xy(width50)
+    cfg = width50.config
+    d = disentangle.distil(width50.w, width50.b, width50.v, width50.c, x, y, cfg.activation, cfg.negative_slope)
+    best = int(np.argmin(d.train_mse))
+    cond = float(disentangle.hessian_condition(d.params7[best], x, y, cfg.activation, cfg.negative_slope)[0])
+    ft = disentangle.finetune(d.params7, x, y, finetune_steps, finetune_lr, cfg.activation, cfg.negative_slope)
+    ratio = float(np.median(d.train_mse) / np.median(width2.train_mse))
+    ok = [bool(ratio >= C18_RATIO), bool(d.train_mse[best] < C18_BEST), bool(cond >= C18_COND),
+          bool(ft.after.min() >= ft.before.min())]
+    value = (f"median distilled MSE {np.median(d.train_mse):.2e} vs trained width 2 {np.median(width2.train_mse):.2e} "
+             f"(ratio {ratio:.2g}); best {d.train_mse[best]:.2e} (seed {cfg.seeds[best]}), Hessian condition "
+             f"{cond:.1e}, |v| up to {np.abs(d.params7[best, 4:6]).max():.1e}; Adam ({finetune_steps} steps, lr "
+             f"{finetune_lr:.1e}): best {ft.before.min():.2e} → {ft.after.min():.2e}, "
+             f"{np.mean(ft.after < ft.before):.0%} of networks improved")
+    return Finding("C18", value, _grade(sum(ok), 4),
+                   f"median ratio ≥ {C18_RATIO}; best < {C18_BEST:g}; Hessian condition ≥ {C18_COND:g}; fine-tuning "
+                   "does not lower the best loss", _label(width50),
+                   {"ratio": ratio, "best": float(d.train_mse[best]), "hessian_cond": cond,
+                    "best_after": float(ft.after.min()), "improved": float(np.mean(ft.after < ft.before)),
+                    "criteria": ok}, {"distilled": d, "finetuned": ft, "best": best})
+
+
 # ---- the ledger ------------------------------------------------------------------------------
-
-LATER = {"C13": "Appendix A", "C14": "Appendix A", "C15": "Appendix B", "C16": "Appendix B",
-         "C17": "Appendix C", "C18": "Appendix D"}
-
 
 def table(findings: list[Finding]):
     """The ledger as a pandas DataFrame, one row per claim."""
@@ -486,8 +673,7 @@ def table(findings: list[Finding]):
 def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None) -> list[Finding]:
     """Every claim C1-C18 measured on the stored results of the largest scale that has them.
 
-    Never trains. A claim whose results are stored at none of ``scales`` is "pending", as are
-    the appendix claims until their chapters exist.
+    Never trains. A claim whose results are stored at none of ``scales`` is "pending".
     """
     def sweep_at(activation: str, scale: str) -> dict[int, Results]:
         try:  # with the extra widths we add, when they are stored
@@ -509,7 +695,18 @@ def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None
     findings["C9"] = measure_c9(silu) if silu else pending("C9", missing)
     findings["C11"] = measure_c11(silu) if silu else pending("C11", missing)
     findings["C12"] = measure_c12(findings["C1"])
-    for cid, where in LATER.items():
-        findings[cid] = pending(cid, f"the {where} chapter is not written yet")
+    unary = first_stored(lambda s: {t: target_sweep(s, t, store=store, train=False) for t in UNARY_TARGETS}, scales)[1]
+    products = first_stored(lambda s: {t: target_sweep(s, t, store=store, train=False) for t in PRODUCT_TARGETS},
+                            scales)[1]
+    nets = first_stored(lambda s: disentangle_networks(s, store=store, train=False), scales)[1]
+    findings["C13"] = measure_c13(unary) if unary else pending("C13", missing)
+    findings["C14"] = measure_c14(products) if products else pending("C14", missing)
+    if silu:
+        findings["C15"] = measure_c15(silu[2])
+        findings["C16"] = measure_c16(findings["C15"], training_xy(silu[2])[0])
+    else:
+        findings["C15"], findings["C16"] = pending("C15", missing), pending("C16", missing)
+    findings["C17"] = measure_c17(nets) if nets else pending("C17", missing)
+    findings["C18"] = measure_c18(silu[50], silu[2]) if silu else pending("C18", missing)
     return [findings[c] for c in CLAIMS]
 

@@ -16,7 +16,8 @@ from .train import Results
 
 __all__ = ["loss_histograms", "histogram_grid", "histogram_with_peaks", "scaling_law", "interpolation",
            "network_diagram", "neuron_scatter", "ticket_functions", "ensemble_comparison", "ensemble_curve",
-           "target_histograms", "median_curves"]
+           "target_histograms", "median_curves", "pca_clusters", "criterion_curve", "algorithm_neurons",
+           "pair_scatter", "r2_bars", "correlation_matrix", "error_functions", "distilled_histogram"]
 
 
 def _ax(ax, size=(6, 3.5)):
@@ -295,3 +296,125 @@ def median_curves(curves: Mapping[str, object], fits: Mapping[str, object] | Non
     fig.suptitle(f"median loss against width ({label})", fontsize=9)
     fig.tight_layout()
     return axes
+
+
+def pca_clusters(scores: np.ndarray, labels: np.ndarray, twin_scores: np.ndarray | None = None, ax=None,
+                 label: str = "", names: Mapping[int, str] | None = None):
+    """Fig. 9: networks on the first two principal components, coloured by cluster; their
+    neuron-swapped twins, projected with the same PCA, as small grey crosses."""
+    ax = _ax(ax, (5.5, 4.5))
+    if twin_scores is not None:
+        ax.scatter(twin_scores[:, 0], twin_scores[:, 1], s=12, marker="x", color="0.6", lw=0.6,
+                   label="swapped twins", zorder=1)
+    for k in np.unique(labels):
+        m = labels == k
+        ax.scatter(scores[m, 0], scores[m, 1], s=6, color=f"C{k % 10}", zorder=2,
+                   label=(names or {}).get(int(k), f"cluster {k}") + f" ({m.sum()})")
+    ax.axhline(0, color="0.8", lw=0.6, zorder=0)
+    ax.set_xlabel("PC1")
+    ax.set_ylabel("PC2")
+    ax.legend(fontsize=6, markerscale=1.5, loc="best")
+    _scale_title(ax, "width-2 networks in parameter space", label)
+    return ax
+
+
+def criterion_curve(candidates: np.ndarray, scores: np.ndarray, chosen: int, name: str, ax=None):
+    """The clustering criterion against the number of mixture components, the choice marked."""
+    ax = _ax(ax, (3.5, 2.6))
+    ax.plot(candidates, scores, "o-", ms=3)
+    ax.axvline(chosen, color="C3", ls="--", lw=1, label=f"chosen: {chosen}")
+    ax.set_xlabel("mixture components k")
+    ax.set_ylabel(name)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def algorithm_neurons(p7_rows: Sequence[np.ndarray], titles: Sequence[str], x: np.ndarray, axes=None,
+                      versus: str = "x", label: str = ""):
+    """Figs. 10-11: each neuron's post-activation σ(w x + b) of one network per algorithm,
+    against the input x (``versus="x"``) or against its pre-activation z (``versus="z"``, over
+    SiLU drawn in grey)."""
+    n = len(p7_rows)
+    if axes is None:
+        _, axes = plt.subplots(1, n, figsize=(2.7 * n, 2.4), squeeze=False)
+    flat = np.ravel(axes)
+    zz = np.linspace(-9, 9, 400)
+    for ax, p, title in zip(flat, p7_rows, titles):
+        if versus == "z":
+            ax.plot(zz, zz / (1 + np.exp(-zz)), color="0.8", lw=3, label="SiLU")
+        for i in range(2):
+            z = p[i] * x + p[2 + i]
+            h = z / (1 + np.exp(-z))
+            ax.plot(z if versus == "z" else x, h, color=f"C{i}", lw=1.8, label=f"neuron {i + 1}")
+        ax.set_xlabel("pre-activation z" if versus == "z" else "x", fontsize=8)
+        ax.set_title(title, fontsize=8)
+        ax.tick_params(labelsize=6)
+    flat[0].set_ylabel("σ(z)", fontsize=8)
+    flat[0].legend(fontsize=6)
+    fig = flat[0].figure
+    fig.suptitle(f"post-activations against {'pre-activations' if versus == 'z' else 'inputs'} ({label})", fontsize=9)
+    fig.tight_layout()
+    return axes
+
+
+def pair_scatter(w: np.ndarray, b: np.ndarray, pairs: np.ndarray, ax=None, title: str = ""):
+    """Fig. 12, first column: a network's first layer (w_i, b_i), each symmetric pair joined."""
+    ax = _ax(ax, (3, 2.6))
+    for i, j in pairs:
+        ax.plot([w[i], w[j]], [b[i], b[j]], color="0.7", lw=0.6, zorder=1)
+    ax.scatter(w, b, s=6, zorder=2)
+    ax.axvline(0, color="0.85", lw=0.6, zorder=0)
+    ax.set_xlabel("w", fontsize=8)
+    ax.set_ylabel("b", fontsize=8)
+    ax.set_title(title, fontsize=8)
+    return ax
+
+
+def r2_bars(r2: np.ndarray, ax=None, title: str = "", good: float = 0.99):
+    """Fig. 12, second column: each pair's R² with the target, best first."""
+    ax = _ax(ax, (3, 2.6))
+    r = np.sort(np.asarray(r2))[::-1]
+    ax.bar(np.arange(len(r)), r, color=np.where(r >= good, "C0", "C3"), width=0.9)
+    ax.axhline(good, color="0.5", ls="--", lw=0.6)
+    ax.set_ylim(min(0.0, float(r.min())), 1.02)
+    ax.set_xlabel("pair (by R²)", fontsize=8)
+    ax.set_ylabel("R²", fontsize=8)
+    ax.set_title(title, fontsize=8)
+    return ax
+
+
+def correlation_matrix(corr: np.ndarray, ax=None, title: str = ""):
+    """Fig. 12, third column: cosine similarities of the pairs' error functions."""
+    ax = _ax(ax, (3, 2.6))
+    im = ax.imshow(corr, vmin=-1, vmax=1, cmap="RdBu_r")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=6)
+    return ax
+
+
+def error_functions(x: np.ndarray, errors: np.ndarray, ax=None, title: str = ""):
+    """Fig. 12, fourth column: the error functions e_k(x) of the pairs."""
+    ax = _ax(ax, (3, 2.6))
+    for e in errors:
+        ax.plot(x, e, lw=0.7, alpha=0.7)
+    for m in (-1.6, 0.0, 1.6):
+        ax.axvline(m, color="0.8", ls=":", lw=0.8)
+    ax.set_xlabel("x", fontsize=8)
+    ax.set_title(title, fontsize=8)
+    return ax
+
+
+def distilled_histogram(distilled: np.ndarray, trained: np.ndarray, ax=None, bins: int = 40, label: str = ""):
+    """Fig. 13: log10 MSE of distilled width-2 networks against trained width-2 networks."""
+    ax = _ax(ax, (5.5, 3.5))
+    a, b = np.log10(distilled), np.log10(trained)
+    edges = np.linspace(min(a.min(), b.min()), max(a.max(), b.max()), bins + 1)
+    ax.hist(a, bins=edges, alpha=0.6, label=f"distilled from width 50 ({len(a)})")
+    ax.hist(b, bins=edges, alpha=0.6, label=f"trained width 2 ({len(b)})")
+    ax.axvline(-16, color="0.4", ls="--", lw=0.8, label="1e-16")
+    ax.set_xlabel("log10 train MSE")
+    ax.set_ylabel("networks")
+    ax.legend(fontsize=7)
+    _scale_title(ax, "distillation", label)
+    return ax

@@ -91,15 +91,23 @@ def target_sweep(
     return sweep(cfg, widths, store=store, device=device, progress=progress, train=train)
 
 
-def disentangle_networks(scale: str, store: Where = None, train: bool = True, device: str = "auto",
-                         progress: bool = False) -> dict[int, Results]:
-    """The networks of Fig. 12 (C17): widths 10, 30, 50 from the main sweep at ``scale``, and
-    :data:`DISENTANGLE_WIDE_SEEDS` networks of width 1000 at the scale's steps."""
-    out = main_sweep(scale, "silu", DISENTANGLE_WIDTHS[:-1], store=store, train=train, device=device,
-                     progress=progress)
-    out[DISENTANGLE_WIDTHS[-1]] = wide_network(scale, store=store, train=train, device=device, progress=progress,
-                                               width=DISENTANGLE_WIDTHS[-1], seeds=DISENTANGLE_WIDE_SEEDS)
-    return out
+def disentangle_networks(scale: str, widths: Iterable[int] = DISENTANGLE_WIDTHS, store: Where = None,
+                         train: bool = True, seeds: int | None = None, steps: int | None = None,
+                         device: str = "auto", progress: bool = False) -> dict[int, Results]:
+    """The networks of Fig. 12 (C17): ``{width: Results}``.
+
+    Widths up to the main sweep's widest (50) come from the main sweep at ``scale``; wider ones
+    are :data:`DISENTANGLE_WIDE_SEEDS` networks at the scale's steps (the paper shows one).
+    """
+    widths = list(widths)
+    narrow = [w for w in widths if w <= max(SWEEP_WIDTHS)]
+    out = main_sweep(scale, "silu", narrow, store=store, train=train, seeds=seeds, steps=steps, device=device,
+                     progress=progress) if narrow else {}
+    for w in widths:
+        if w not in out:
+            out[w] = wide_network(scale, store=store, train=train, steps=steps, device=device, progress=progress,
+                                  width=w, seeds=DISENTANGLE_WIDE_SEEDS)
+    return {w: out[w] for w in widths}
 
 
 def first_stored(load: Callable[[str], Any], scales: Iterable[str] = ("paper", "cpu", "cpu-small")) -> tuple[str | None, Any]:

@@ -51,7 +51,7 @@ def planted(seed=0):
 @pytest.fixture(scope="module")
 def found():
     p, cluster, algorithm = planted()
-    return p, cluster, algorithm, find_algorithms(p, max_clusters=8, n_init=2)
+    return p, cluster, algorithm, find_algorithms(p, space="params", criterion="bic", max_clusters=8, n_init=2)
 
 
 # --------------------------------------------------------------------------- layout and swap
@@ -139,7 +139,7 @@ def test_losses_number_the_clusters_by_median_loss():
     rng = np.random.default_rng(2)
     planted_loss = np.array([1e-3, 1e-6, 1e-5, 1e-2, 1e-4])  # per planted cluster
     losses = planted_loss[cluster] * np.exp(0.1 * rng.normal(size=cluster.size))
-    a = find_algorithms(p, losses=losses, max_clusters=6, n_init=1)
+    a = find_algorithms(p, losses=losses, space="params", criterion="bic", max_clusters=6, n_init=1)
     med = cluster_losses(losses, a.labels).median
     assert np.all(np.diff(med) > 0)
     np.testing.assert_array_equal(a.labels, np.argsort(np.argsort(planted_loss))[cluster])
@@ -149,7 +149,7 @@ def test_outliers_are_left_out_of_the_fit():
     p, cluster, _ = planted()
     rng = np.random.default_rng(3)
     far = rng.normal(size=(4, 7)) * 300.0
-    a = find_algorithms(np.vstack([p, far]), max_clusters=8, n_init=2)
+    a = find_algorithms(np.vstack([p, far]), space="params", criterion="bic", max_clusters=8, n_init=2)
     assert a.n_clusters == 5 and a.n_algorithms == 3
     np.testing.assert_array_equal(a.outliers, np.arange(p.shape[0] + 4) >= p.shape[0])
     assert np.abs(a.scaled).max() == 10.0
@@ -243,3 +243,24 @@ def test_order_neurons_puts_the_larger_bias_first():
     np.testing.assert_array_equal(order_neurons(q), q)
     np.testing.assert_array_equal(order_neurons(p[:, SWAP]), q)  # mirror halves become one
     np.testing.assert_array_equal(p, planted()[0])  # input not mutated
+
+
+@pytest.mark.parametrize("space", ["params", "pca"])
+def test_silhouette_criterion_finds_the_planted_clusters(space):
+    p, cluster, algorithm = planted()
+    a = find_algorithms(p, space=space, criterion="silhouette", max_clusters=8, n_init=2)
+    assert a.criterion == "silhouette" and a.space == space
+    assert a.candidates[0] == 2 and a.scores.argmax() == list(a.candidates).index(a.n_clusters)
+    if space == "params":  # in 7-D every planted blob is its own cluster
+        assert a.n_clusters == 5 and a.n_algorithms == 3
+    assert a.twin_agreement > 0.95
+    orbit_of = {k: i for i, orbit in enumerate(a.orbits) for k in orbit}
+    assert adjusted_rand_score(algorithm, [orbit_of[k] for k in a.labels]) > 0.9
+
+
+def test_unknown_space_and_criterion_raise():
+    p, *_ = planted()
+    with pytest.raises(ValueError, match="unknown space"):
+        find_algorithms(p, space="umap")
+    with pytest.raises(ValueError, match="unknown criterion"):
+        find_algorithms(p, criterion="aic")

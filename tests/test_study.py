@@ -49,3 +49,29 @@ def test_first_stored_prefers_the_first_scale_it_finds(tmp_path):
 def test_unknown_scale_is_an_error():
     with pytest.raises(ValueError, match="unknown scale 'huge'"):
         nk.study.main_sweep("huge")
+
+
+def test_target_sweep_for_x2_is_the_main_sweep(tmp_path):
+    main = nk.study.main_sweep("smoke", "silu", [2], store=tmp_path, seeds=2, steps=20)
+    same = nk.study.target_sweep("smoke", "x2", [2], store=tmp_path, seeds=2, steps=20, train=False)
+    assert same[2].config.key() == main[2].config.key()
+    prod = nk.study.target_sweep("smoke", "prod3", [2], store=tmp_path, seeds=2, steps=20)[2]
+    assert prod.w.shape == (2, 2, 3) and prod.config.points == 1000 and prod.config.placement == "uniform"
+
+
+def test_target_sweep_rejects_an_unknown_target(tmp_path):
+    with pytest.raises(ValueError, match="unknown target 'x5'"):
+        nk.study.target_sweep("smoke", "x5", [2], store=tmp_path)
+
+
+def test_disentangle_networks_takes_wide_widths_apart(tmp_path):
+    nets = nk.study.disentangle_networks("smoke", [4, 60], store=tmp_path, seeds=2, steps=5)
+    assert list(nets) == [4, 60]
+    assert len(nets[4].c) == 2 and len(nets[60].c) == nk.study.DISENTANGLE_WIDE_SEEDS
+    with pytest.raises(FileNotFoundError):
+        nk.study.disentangle_networks("smoke", [4, 70], store=tmp_path, seeds=2, steps=5, train=False)
+
+
+def test_cpu_small_scale_is_twenty_seeds():
+    cfg = nk.scale_config("cpu-small", target="prod2")
+    assert len(cfg.seeds) == 20 and cfg.steps == 50_000 and cfg.lr_step == 10_000

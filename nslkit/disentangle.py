@@ -1,0 +1,478 @@
+"""Disentangling wide networks into lottery tickets (Appendix C) and distilling them (Appendix D).
+
+For the target y = x², a lottery ticket is a mirror-symmetric pair of neurons (w, b), (−w, b)
+of f(x) = Σ_i v_i σ(w_i x + b_i) + c (Eq. 1): σ(wx + b) + σ(−wx + b) is even in x and, for small
+w, ≈ 2σ(b) + σ''(b) w² x² (Eq. 4). Appendix C pairs the N neurons of a trained network into N/2
+such pairs (:func:`pair_neurons`), scores each pair by R² (:func:`tickets`) and counts the
+independent ones from the correlations of their error functions (:func:`error_correlation`,
+:func:`effective_rank`); :func:`disentangle` does it for many networks. Appendix D keeps each
+network's best pair, refits its last layer (:func:`distil`) and finds extremely ill-conditioned
+width-2 networks that resist fine-tuning (:func:`hessian_condition`, :func:`finetune`).
+
+Least squares use :func:`lstsq`, which keeps the tiny singular values that numpy's default
+cutoff drops: the paper's best distilled networks live exactly there (v ~ 5e12).
+
+Shapes: S networks, N hidden units, K = N/2 pairs, P data points. Width-2 networks are the
+7-vectors (w1, w2, b1, b2, v1, v2, c) of Eq. 2, as in :mod:`.symmetry`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import torch
+from scipy.optimize import linear_sum_assignment
+from scipy.special import expit
+
+from .population import ACTIVATIONS, activate
+from .symmetry import _as_params7
+
+__all__ = [
+    "GOOD_R2", "USELESS_R2", "Disentangled", "Distilled", "FineTuned", "Tickets",
+    "disentangle", "distil", "effective_rank", "error_correlation", "finetune",
+    "hessian_condition", "lstsq", "network_mse", "pair_neurons", "pairing_cost", "tickets",
+]
+
+#: A pair with R² ≥ GOOD_R2 counts as a lottery ticket (it explains ≥ 99% of Var(y) alone).
+GOOD_R2 = 0.99
+#: A pair with R² < USELESS_R2 counts as useless (it explains less than half of Var(y)).
+USELESS_R2 = 0.5
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _sigma(z: np.ndarray, activation: str, negative_slope: float) -> np.ndarray:
+    """σ(z) in numpy float64, matching :func:`nslkit.population.activate`."""
+    if activation == "silu":
+        return z * expit(z)
+    if activation == "relu":
+        return np.maximum(z, 0.0)
+    if activation == "leaky_relu":
+        return np.where(z > 0, z, negative_slope * z)
+    raise ValueError(f"unknown activation {activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
+
+
+def _as_layer(w, b) -> tuple[np.ndarray, np.ndarray]:
+    """One network's first layer as float64 w (N,), b (N,); w may be (N, 1)."""
+    w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.ndim != 1 or b.shape != w.shape or w.size == 0:
+        raise ValueError(f"need w of shape (N,) or (N, 1) and b of shape (N,); got {np.shape(w)} and {b.shape}")
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        raise ValueError("w and b must be finite")
+    return w, b
+
+
+def _as_batch(w, b, v, c) -> tuple[np.ndarray, ...]:
+    """Many networks as float64 w, b, v (S, N) and c (S,); w may be (S, N, 1)."""
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim == 3 and w.shape[2] == 1:
+        w = w[:, :, 0]
+    if w.ndim != 2:
+        raise ValueError(f"w must have shape (S, N, 1) or (S, N) (1-D input); got {np.shape(w)}")
+    S, N = w.shape
+    b, v, c = (np.asarray(a, dtype=np.float64) for a in (b, v, c))
+    if b.shape != (S, N) or v.shape != (S, N) or c.shape != (S,) or S == 0:
+        raise ValueError(f"need b (S, N), v (S, N), c (S,) with S = {S}, N = {N}, S ≥ 1; got {b.shape}, {v.shape}, {c.shape}")
+    return w, b, v, c
+
+
+def _as_data(x, y, r2: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Training points x (P,), targets y (P,) in float64, finite; for ``r2``, P ≥ 3 and y not constant."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or y.shape != x.shape or x.size < (3 if r2 else 1):
+        raise ValueError(f"need x and y of the same shape (P,) with P ≥ {3 if r2 else 1}; got {x.shape} and {y.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("x and y must be finite")
+    if r2 and np.ptp(y) == 0:
+        raise ValueError("y is constant, so R² is undefined")
+    return x, y
+
+
+# --------------------------------------------------------------------------- pairing
+
+
+def _mirror_cost(w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, N) cost (w_i + w_j)² + (b_i − b_j)²: distance² from (w_i, b_i) to the mirror (−w_j, b_j)."""
+    return (w[:, None] + w[None, :]) ** 2 + (b[:, None] - b[None, :]) ** 2  # (N, 1) op (1, N)
+
+
+def _cycles(perm: np.ndarray) -> list[list[int]]:
+    """The cycles of the permutation i -> perm[i], each in cycle order."""
+    todo, cycles = set(range(perm.size)), []
+    while todo:
+        cycle = [min(todo)]
+        while perm[cycle[-1]] != cycle[0]:
+            cycle.append(int(perm[cycle[-1]]))
+        todo -= set(cycle)
+        cycles.append(cycle)
+    return cycles
+
+
+def _matching(cost: np.ndarray, members: np.ndarray) -> list[tuple[int, int]]:
+    """Near-minimum perfect matching of ``members`` (even count) by a repaired cycle cover."""
+    sub = cost[np.ix_(members, members)].copy()
+    np.fill_diagonal(sub, np.inf)
+    price = lambda m: sum(sub[i, j] for i, j in m)  # noqa: E731  (cost of a list of pairs)
+    perm = linear_sum_assignment(sub)[1]
+    pairs, left = [], []
+    for cyc in _cycles(perm):
+        n = len(cyc)
+        if n % 2 == 0:  # a 2-cycle, or the cheaper of the two alternating matchings of the cycle
+            pairs += min(([(cyc[k], cyc[(k + 1) % n]) for k in range(s, n, 2)] for s in (0, 1)), key=price)
+        else:  # leave out cyc[k]; pair the path cyc[k+1], ..., cyc[k−1] along the cycle
+            options = [[(cyc[(k + t) % n], cyc[(k + t + 1) % n]) for t in range(1, n, 2)] for k in range(n)]
+            k = int(np.argmin([price(m) for m in options]))
+            pairs += options[k]
+            left.append(cyc[k])
+    out = [(int(members[i]), int(members[j])) for i, j in pairs]
+    return out + (_matching(cost, members[left]) if left else [])
+
+
+def _two_opt(cost: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) or (a, d), (b, c) while that lowers the cost."""
+    for _ in range(pairs.shape[0] ** 2):  # a safe bound; each accepted swap strictly lowers the cost
+        a, b = pairs[:, 0], pairs[:, 1]  # (K,) each
+        now = cost[a, b][:, None] + cost[a, b][None, :]  # (K, K): pairs k and m as they are
+        ac = cost[a[:, None], a[None, :]] + cost[b[:, None], b[None, :]]  # (K, K): (a_k, a_m), (b_k, b_m)
+        ad = cost[a[:, None], b[None, :]] + cost[b[:, None], a[None, :]]  # (K, K): (a_k, b_m), (b_k, a_m)
+        gain = now - np.minimum(ac, ad)
+        np.fill_diagonal(gain, 0.0)
+        k, m = np.unravel_index(np.argmax(gain), gain.shape)
+        if gain[k, m] <= 1e-12 * now[k, m]:
+            break
+        mate = a[m] if ac[k, m] <= ad[k, m] else b[m]
+        pairs[k], pairs[m] = (a[k], mate), (b[k], a[m] + b[m] - mate)
+    return pairs
+
+
+def pair_neurons(w, b) -> np.ndarray:
+    """Pair the N neurons of one network into N/2 mirror-symmetric pairs (Appendix C).
+
+    w (N,) or (N, 1), b (N,), N even ≥ 2. Minimises Σ_pairs (w_i + w_j)² + (b_i − b_j)²
+    (:func:`pairing_cost`) over perfect matchings. ``scipy.optimize.linear_sum_assignment`` on
+    that N × N cost with an infinite diagonal gives a minimum-cost permutation, a cycle cover
+    costing at most twice the best matching. If it is an involution (only 2-cycles, the usual
+    case for mirror-symmetric neurons) it *is* the best matching, exactly. Otherwise it is
+    repaired: an even cycle longer than 2 becomes the cheaper of its two alternating matchings;
+    an odd cycle pairs all members but one along the cycle, leaving out the member that makes
+    those pairs cheapest; the left-out members are matched among themselves recursively. The
+    result, a valid near-optimum, is finally improved by re-pairing two pairs at a time while that
+    lowers the cost (2-opt; it never changes an optimum). Returns int (N/2, 2), rows (i, j) with
+    i < j, sorted by i.
+    """
+    w, b = _as_layer(w, b)
+    if w.size < 2 or w.size % 2:
+        raise ValueError(f"pair_neurons needs an even number N ≥ 2 of neurons; got N = {w.size}")
+    cost = _mirror_cost(w, b)
+    pairs = _two_opt(cost, np.array(_matching(cost, np.arange(w.size)), dtype=np.int64))
+    pairs = np.sort(pairs, axis=1)
+    return pairs[np.argsort(pairs[:, 0])]
+
+
+def _as_pairs(pairs, N: int) -> np.ndarray:
+    """pairs as an int (K, 2) array of distinct in-range neuron indices."""
+    p = np.asarray(pairs)
+    if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0 or not np.issubdtype(p.dtype, np.integer):
+        raise ValueError(f"pairs must be an integer array of shape (K, 2), K ≥ 1; got {p.dtype} {p.shape}")
+    if p.min() < 0 or p.max() >= N or np.any(p[:, 0] == p[:, 1]):
+        raise ValueError(f"pairs must hold two different neuron indices in [0, {N}) per row")
+    return p.astype(np.int64)
+
+
+def pairing_cost(w, b, pairs) -> float:
+    """Σ over pairs (i, j) of (w_i + w_j)² + (b_i − b_j)², the objective of :func:`pair_neurons`."""
+    w, b = _as_layer(w, b)
+    p = _as_pairs(pairs, w.size)
+    return float(np.sum(_mirror_cost(w, b)[p[:, 0], p[:, 1]]))
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def lstsq(A, y) -> np.ndarray:
+    """Least-squares solution of A c ≈ y, A (P, M) with P ≥ M, y (P,), without a singular-value cutoff.
+
+    ``np.linalg.lstsq`` drops singular values below P·eps·s_max (≈ 2e-14 relative for P = 100),
+    which erases the paper's distilled networks, whose tiny features carry huge weights.
+    Householder QR (``scipy.linalg.qr``, economic) and back substitution keep them and are
+    backward stable. If R has an exactly zero diagonal entry, or the QR solution is not finite
+    or leaves a larger residual ‖A c − y‖ than ``np.linalg.lstsq(A, y, rcond=None)`` (exactly
+    dependent columns, where QR amplifies rounding), numpy's minimum-norm solution is returned
+    instead. Returns float64 (M,).
+    """
+    A, y = np.asarray(A, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] == 0 or y.shape != (A.shape[0],):
+        raise ValueError(f"need A of shape (P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {y.shape}")
+    fallback = np.linalg.lstsq(A, y, rcond=None)[0]
+    Q, R = scipy.linalg.qr(A, mode="economic")  # (P, M), (M, M)
+    if np.any(np.diag(R) == 0):
+        return fallback
+    coef = scipy.linalg.solve_triangular(R, Q.T @ y)
+    if not np.isfinite(coef).all() or np.linalg.norm(A @ coef - y) > np.linalg.norm(A @ fallback - y):
+        return fallback
+    return coef
+
+
+@dataclass(frozen=True, eq=False)
+class Tickets:
+    """One network's neuron pairs scored as lottery tickets (see :func:`tickets`).
+
+    Attributes:
+        pairs: int (K, 2) neuron indices (i, j).
+        r2: (K,) R² of the least-squares fit of y on (1, h_i, h_j), h_i = σ(w_i x + b_i).
+        coef: (K, 3) that fit's (intercept, a_i, a_j).
+        errors: (K, P) error functions e_k(x) = fit_k(x) − y(x).
+        trained_r2: (K,) R² of the pair's trained contribution v_i h_i + v_j h_j after the best
+            scale and constant, i.e. its squared Pearson correlation with y (0 if constant).
+    """
+
+    pairs: np.ndarray
+    r2: np.ndarray
+    coef: np.ndarray
+    errors: np.ndarray
+    trained_r2: np.ndarray
+
+
+def tickets(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01, pairs=None) -> Tickets:
+    """Score each neuron pair of one network as a lottery ticket for y (Appendix C).
+
+    w (N,) or (N, 1), b (N,), v (N,), c scalar; x, y (P,), P ≥ 3, y not constant; ``pairs``
+    int (K, 2), default :func:`pair_neurons`. A pair's R² is that of its best width-2 network
+    with the first layer fixed: the fit of y on (1, h_i, h_j) by :func:`lstsq`. This is exactly
+    the fit Appendix D distils with, so the distilled network's training MSE is (1 − R²)·Var(y)
+    on the same points (Var with ddof = 0). ``trained_r2`` scores what the pair does inside the
+    trained network instead. ``activation``: "silu" (default), "relu" or "leaky_relu" (slope
+    ``negative_slope``, default 0.01). Returns :class:`Tickets`.
+    """
+    w, b = _as_layer(w, b)
+    v, c = np.asarray(v, dtype=np.float64), np.asarray(c, dtype=np.float64)
+    if v.shape != w.shape or c.shape != ():
+        raise ValueError(f"need v of shape (N,) = ({w.size},) and a scalar c; got {v.shape} and {c.shape}")
+    x, y = _as_data(x, y)
+    pairs = pair_neurons(w, b) if pairs is None else _as_pairs(pairs, w.size)
+    h = _sigma(w[:, None] * x[None, :] + b[:, None], activation, negative_slope)  # (N, P)
+    yc = y - y.mean()
+    ss_tot = yc @ yc
+    ones = np.ones_like(x)
+    coef = np.array([lstsq(np.column_stack([ones, h[i], h[j]]), y) for i, j in pairs])  # (K, 3)
+    fits = coef[:, :1] + coef[:, 1:2] * h[pairs[:, 0]] + coef[:, 2:3] * h[pairs[:, 1]]  # (K, P)
+    errors = fits - y
+    g = v[pairs[:, 0], None] * h[pairs[:, 0]] + v[pairs[:, 1], None] * h[pairs[:, 1]]  # (K, P)
+    gc = g - g.mean(axis=1, keepdims=True)
+    gg = np.einsum("kp,kp->k", gc, gc)  # (K,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trained = np.where(gg > 0, (gc @ yc) ** 2 / (gg * ss_tot), 0.0)
+    r2 = 1.0 - np.einsum("kp,kp->k", errors, errors) / ss_tot
+    return Tickets(pairs=pairs, r2=r2, coef=coef, errors=errors, trained_r2=trained)
+
+
+def error_correlation(errors) -> np.ndarray:
+    """(K, K) cosine similarities ⟨e_i, e_j⟩ / (|e_i| |e_j|) of error functions errors (K, P).
+
+    A zero row (a perfect ticket) correlates 0 with the others and 1 with itself. Appendix C.
+    """
+    E = np.asarray(errors, dtype=np.float64)
+    if E.ndim != 2 or 0 in E.shape or not np.isfinite(E).all():
+        raise ValueError(f"errors must be a finite (K, P) array with K, P ≥ 1; got shape {E.shape}")
+    norm = np.linalg.norm(E, axis=1)  # (K,)
+    U = E / np.where(norm > 0, norm, 1.0)[:, None]  # zero rows stay zero
+    C = np.clip(U @ U.T, -1.0, 1.0)  # (K, P) @ (P, K)
+    np.fill_diagonal(C, 1.0)
+    return C
+
+
+def effective_rank(matrix) -> float:
+    """Participation ratio (Σλ)² / Σλ² of the eigenvalues λ of a symmetric PSD (K, K) matrix.
+
+    Counts independent directions, e.g. independent tickets from :func:`error_correlation`
+    (Appendix C): K for the identity, 1 for rank one, always in [1, K]. Negative eigenvalues
+    from rounding are clipped to 0. ValueError unless square and symmetric (to 1e-8 of the
+    largest entry), or if all eigenvalues are 0.
+    """
+    M = np.asarray(matrix, dtype=np.float64)
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.size == 0 or not np.isfinite(M).all():
+        raise ValueError(f"matrix must be a finite square (K, K) array; got shape {M.shape}")
+    if not np.allclose(M, M.T, rtol=0.0, atol=1e-8 * np.abs(M).max()):
+        raise ValueError("matrix must be symmetric")
+    lam = np.clip(scipy.linalg.eigvalsh(M), 0.0, None)  # (K,)
+    if lam.sum() == 0:
+        raise ValueError("matrix has no positive eigenvalue; its effective rank is undefined")
+    return float(lam.sum() ** 2 / (lam @ lam))
+
+
+@dataclass(frozen=True, eq=False)
+class Disentangled:
+    """Tickets of S networks of one width (see :func:`disentangle`); K = N/2.
+
+    Attributes:
+        width: N.
+        r2: (S, K) each network's pair R², sorted descending per network.
+        good_fraction: (S,) fraction of pairs with R² ≥ ``GOOD_R2``.
+        useless_fraction: (S,) fraction of pairs with R² < ``USELESS_R2``.
+        effective_rank: (S,) :func:`effective_rank` of :func:`error_correlation` over all pairs.
+        effective_rank_good: (S,) the same over the pairs with R² ≥ ``GOOD_R2`` (nan if none).
+        pair_cost: (S,) :func:`pairing_cost` / Σ_i (w_i² + b_i²): 0 for a perfectly
+            mirror-symmetric first layer (0 also when all w, b are 0).
+    """
+
+    width: int
+    r2: np.ndarray
+    good_fraction: np.ndarray
+    useless_fraction: np.ndarray
+    effective_rank: np.ndarray
+    effective_rank_good: np.ndarray
+    pair_cost: np.ndarray
+
+
+def disentangle(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01) -> Disentangled:
+    """Appendix C for S networks: pair, score and count the tickets of each (:func:`tickets`).
+
+    w (S, N, 1) or (S, N), b (S, N), v (S, N), c (S,), N even; x, y (P,). Returns
+    :class:`Disentangled`.
+    """
+    w, b, v, c = _as_batch(w, b, v, c)
+    S, N = w.shape
+    r2, er, erg, cost = np.empty((S, N // 2)), np.empty(S), np.full(S, np.nan), np.empty(S)
+    for s in range(S):
+        t = tickets(w[s], b[s], v[s], c[s], x, y, activation, negative_slope)
+        r2[s] = np.sort(t.r2)[::-1]
+        er[s] = effective_rank(error_correlation(t.errors))
+        good = t.r2 >= GOOD_R2
+        if good.any():
+            erg[s] = effective_rank(error_correlation(t.errors[good]))
+        norm = np.sum(w[s] ** 2 + b[s] ** 2)
+        cost[s] = pairing_cost(w[s], b[s], t.pairs) / norm if norm > 0 else 0.0
+    return Disentangled(
+        width=N,
+        r2=r2,
+        good_fraction=np.mean(r2 >= GOOD_R2, axis=1),
+        useless_fraction=np.mean(r2 < USELESS_R2, axis=1),
+        effective_rank=er,
+        effective_rank_good=erg,
+        pair_cost=cost,
+    )
+
+
+# --------------------------------------------------------------------------- distillation
+
+
+def network_mse(params7, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
+    """Training MSE (S,) of width-2 networks params7 (S, 7) or (7,) = (w1, w2, b1, b2, v1, v2, c)
+    on x, y (P,), evaluating Eq. 1 in float64.
+    """
+    p, (x, y) = _as_params7(params7), _as_data(x, y, r2=False)
+    h = _sigma(p[:, 0:2, None] * x + p[:, 2:4, None], activation, negative_slope)  # (S, 2, P)
+    f = np.einsum("sn,snp->sp", p[:, 4:6], h) + p[:, 6:7]  # (S, P)
+    return np.mean((f - y) ** 2, axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class Distilled:
+    """Width-2 networks distilled from wider ones (see :func:`distil`).
+
+    Attributes:
+        params7: (S, 7) (w1, w2, b1, b2, v1, v2, c): neurons pairs[s, 0] and pairs[s, 1] of
+            network s with a least-squares last layer.
+        train_mse: (S,) their MSE on (x, y), from :func:`network_mse`.
+        r2: (S,) the chosen pair's R².
+        pairs: int (S, 2) the chosen neuron indices (i < j).
+        feature_cond: (S,) 2-norm condition number of the design matrix [h_1, h_2, 1] (P, 3);
+            inf where it is singular in float64.
+    """
+
+    params7: np.ndarray
+    train_mse: np.ndarray
+    r2: np.ndarray
+    pairs: np.ndarray
+    feature_cond: np.ndarray
+
+
+def distil(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01) -> Distilled:
+    """Appendix D: each network's best pair (highest R², :func:`tickets`) with its last layer
+    (v1, v2, c) refit by :func:`lstsq`, as a width-2 network.
+
+    w (S, N, 1) or (S, N), b (S, N), v (S, N), c (S,), N even; x, y (P,). Returns
+    :class:`Distilled`.
+    """
+    w, b, v, c = _as_batch(w, b, v, c)
+    x, y = _as_data(x, y)
+    S = w.shape[0]
+    params, r2, pairs, cond = np.empty((S, 7)), np.empty(S), np.empty((S, 2), dtype=np.int64), np.empty(S)
+    for s in range(S):
+        t = tickets(w[s], b[s], v[s], c[s], x, y, activation, negative_slope)
+        k = int(np.argmax(t.r2))
+        i, j = t.pairs[k]  # i < j
+        pairs[s] = i, j
+        params[s] = (w[s, i], w[s, j], b[s, i], b[s, j], t.coef[k, 1], t.coef[k, 2], t.coef[k, 0])
+        r2[s] = t.r2[k]
+        h = _sigma(params[s, 0:2, None] * x + params[s, 2:4, None], activation, negative_slope)  # (2, P)
+        cond[s] = np.linalg.cond(np.column_stack([h.T, np.ones_like(x)]), 2)
+    return Distilled(params, network_mse(params, x, y, activation, negative_slope), r2, pairs, cond)
+
+
+def _torch_mse(w, b, v, c, x, y, activation: str, negative_slope: float):
+    """MSE (...) of width-2 networks w, b, v (..., 2), c (...) on x, y (P,) tensors."""
+    h = activate(w[..., None] * x + b[..., None], activation, negative_slope)  # (..., 2, P)
+    f = (v[..., None] * h).sum(-2) + c[..., None]  # (..., P)
+    return (f - y).square().mean(-1)
+
+
+def hessian_condition(params7, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
+    """Condition number max|λ| / min|λ| (S,) of the 7 × 7 Hessian of each width-2 network's MSE
+    with respect to (w1, w2, b1, b2, v1, v2, c), by ``torch.autograd.functional.hessian`` in
+    float64; inf if singular. The ill-conditioning that blocks fine-tuning (Appendix D).
+    params7 (S, 7) or (7,); x, y (P,).
+    """
+    p, (x, y) = _as_params7(params7), _as_data(x, y, r2=False)
+    _sigma(np.zeros(1), activation, negative_slope)  # validates activation
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    loss = lambda q: _torch_mse(q[0:2], q[2:4], q[4:6], q[6], tx, ty, activation, negative_slope)  # noqa: E731
+    out = np.empty(p.shape[0])
+    for s, row in enumerate(p):
+        H = torch.autograd.functional.hessian(loss, torch.tensor(row)).numpy()  # (7, 7)
+        lam = np.abs(np.linalg.eigvalsh((H + H.T) / 2))
+        out[s] = lam.max() / lam.min() if lam.min() > 0 else np.inf
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class FineTuned:
+    """Result of :func:`finetune`: params7 (S, 7) after training, MSE (S,) ``before`` and
+    ``after``, and the ``steps`` and ``lr`` used."""
+
+    params7: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    steps: int
+    lr: float
+
+
+def finetune(params7, x, y, steps: int = 2000, lr: float = 1e-4, activation: str = "silu", negative_slope: float = 0.01) -> FineTuned:
+    """Fine-tune width-2 networks params7 (S, 7) or (7,) on x, y (P,) with full-batch Adam.
+
+    All S networks train at once in float64 with torch's default betas and eps, ``steps``
+    (default 2000, ≥ 1) steps at learning rate ``lr`` (default 1e-4, > 0). The objective is the
+    *sum* of the networks' MSEs: each network then gets the gradient of its own MSE and, Adam
+    being elementwise, trains exactly as it would alone (a mean would rescale eps by S).
+    Appendix D: the best distilled networks barely move. Returns :class:`FineTuned`.
+    """
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be an integer ≥ 1; got {steps!r}")
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be finite and > 0; got {lr!r}")
+    p, (x, y) = _as_params7(params7), _as_data(x, y, r2=False)
+    before = network_mse(p, x, y, activation, negative_slope)  # also validates activation
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    w, b, v = (torch.tensor(p[:, k : k + 2], requires_grad=True) for k in (0, 2, 4))  # (S, 2) each
+    c = torch.tensor(p[:, 6], requires_grad=True)  # (S,)
+    opt = torch.optim.Adam([w, b, v, c], lr=float(lr))
+    for _ in range(int(steps)):
+        opt.zero_grad()
+        _torch_mse(w, b, v, c, tx, ty, activation, negative_slope).sum().backward()
+        opt.step()
+    out = torch.cat([w, b, v, c[:, None]], dim=1).detach().numpy()  # (S, 7)
+    return FineTuned(out, before, network_mse(out, x, y, activation, negative_slope), int(steps), float(lr))
