@@ -3,13 +3,14 @@
 
 Data flow: target (:mod:`.targets`, :mod:`.data`) → population (:mod:`.population`) →
 train (:mod:`.train`, :mod:`.fused`) → store (:mod:`.store`, :mod:`.experiment`,
-:mod:`.study`) → analysis (:mod:`.fits`, :mod:`.peaks`, :mod:`.symmetry`, :mod:`.ensembles`)
+:mod:`.study`) → analysis (:mod:`.fits`, :mod:`.peaks`, :mod:`.symmetry`, :mod:`.ensembles`,
+:mod:`.algorithms`, :mod:`.disentangle`)
 → claims ledger (:mod:`.claims`) → plots (:mod:`.plots`, imported on its own since it loads
 matplotlib: ``from nslkit import plots``).
 :mod:`.protocol` holds the evidence for the protocol defaults, :mod:`.reference` the naive
 loop that the tests and the benchmark compare against, :mod:`.scales` the named scales.
 """
-from . import claims, ensembles, fits, peaks, study, symmetry
+from . import algorithms, claims, disentangle, ensembles, fits, peaks, study, symmetry
 from .config import FORMAT_VERSION, TrainConfig, seed_list
 from .data import test_data, training_data
 from .experiment import run, sweep
@@ -24,7 +25,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "algorithms",
     "claims",
+    "disentangle",
     "ensembles",
     "fits",
     "peaks",

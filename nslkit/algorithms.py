@@ -29,6 +29,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
 from .peaks import check_losses
+from .symmetry import stack7
 
 __all__ = [
     "LINEAR_EDGE", "PARAM_NAMES", "SATURATING_EDGE", "SWAP",
@@ -81,18 +82,7 @@ def params7(w, b, v, c) -> np.ndarray:
     of Appendix B only exist in raw order. Returns float64 (S, 7). ValueError unless N = 2,
     D = 1 and all S agree.
     """
-    w = np.asarray(w, dtype=np.float64)
-    if w.ndim == 3:
-        if w.shape[2] != 1:
-            raise ValueError(f"params7 needs 1-D inputs (D = 1); got w of shape {w.shape} (D = {w.shape[2]})")
-        w = w[:, :, 0]
-    if w.ndim != 2 or w.shape[1] != 2:
-        raise ValueError(f"params7 needs width N = 2: w of shape (S, 2, 1) or (S, 2); got {np.shape(w)}")
-    S = w.shape[0]
-    b, v, c = (np.asarray(x, dtype=np.float64) for x in (b, v, c))
-    if b.shape != (S, 2) or v.shape != (S, 2) or c.shape != (S,):
-        raise ValueError(f"need b (S, 2), v (S, 2), c (S,) with S = {S}; got {b.shape}, {v.shape}, {c.shape}")
-    return np.concatenate([w, b, v, c[:, None]], axis=1)  # (S, 7)
+    return stack7(w, b, v, c, "params7")
 
 
 def swap_neurons(p7) -> np.ndarray:

@@ -31,6 +31,7 @@ __all__ = [
     "energy_distance",
     "mirror_test",
     "nearest_mirror_ratio",
+    "stack7",
     "canonical_pairs",
     "pair_asymmetry",
     "silu_derivatives",
@@ -239,19 +240,25 @@ def canonical_pairs(w, b, v, c) -> np.ndarray:
     mirror pairs of Fig. 9 / claim C15 become one). Returns float64 (S, 7). ValueError unless
     N = 2 and D = 1. Serves C7 (Fig. 2c) and C8.
     """
+    return _canonical7(stack7(w, b, v, c, "canonical_pairs"))
+
+
+def stack7(w, b, v, c, who: str = "stack7") -> np.ndarray:
+    """Width-2, 1-D-input networks as float64 (S, 7) rows (w1, w2, b1, b2, v1, v2, c), neurons in
+    their stored order. ``who`` names the caller in the ValueError raised unless N = 2, D = 1
+    and all S agree."""
     w = np.asarray(w, dtype=np.float64)
     if w.ndim == 3:
         if w.shape[2] != 1:
-            raise ValueError(f"canonical_pairs needs 1-D inputs (D = 1); got w of shape {w.shape} (D = {w.shape[2]})")
+            raise ValueError(f"{who} needs 1-D inputs (D = 1); got w of shape {w.shape} (D = {w.shape[2]})")
         w = w[:, :, 0]
     if w.ndim != 2 or w.shape[1] != 2:
-        raise ValueError(f"canonical_pairs needs width N = 2: w of shape (S, 2, 1) or (S, 2); got {np.shape(w)}")
+        raise ValueError(f"{who} needs width N = 2: w of shape (S, 2, 1) or (S, 2); got {np.shape(w)}")
     S = w.shape[0]
     b, v, c = (np.asarray(x, dtype=np.float64) for x in (b, v, c))
     if b.shape != (S, 2) or v.shape != (S, 2) or c.shape != (S,):
         raise ValueError(f"need b (S, 2), v (S, 2), c (S,) with S = {S}; got {b.shape}, {v.shape}, {c.shape}")
-    p = np.concatenate([w, b, v, c[:, None]], axis=1)  # (S, 7) in Eq. 2 order
-    return _canonical7(p)
+    return np.concatenate([w, b, v, c[:, None]], axis=1)  # (S, 7) in Eq. 2 order
 
 
 def pair_asymmetry(params7) -> PairAsymmetry:
