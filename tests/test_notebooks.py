@@ -58,3 +58,26 @@ def test_clt_notebook_rejects_a_bad_width(tmp_path, monkeypatch):
     monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "results"))
     with pytest.raises(papermill.PapermillExecutionError, match="width must be a positive integer"):
         _run(CLT, tmp_path, scale="smoke", width=0)
+
+
+def _notebook(stem: str) -> Path:
+    return next(p for p in NOTEBOOKS if p.stem == stem)
+
+
+@pytest.mark.parametrize("stem, parameters, message", [
+    ("05_unary_functions", {"targets": ["sin", "prod2"]}, "not unary targets of Appendix A"),
+    ("06_multiplication", {"targets": ["x2"]}, "not products of Appendix A"),
+    ("08_disentangling", {"widths": [10, 7]}, "widths must be even integers"),
+])
+def test_appendix_notebooks_reject_bad_parameters(stem, parameters, message, tmp_path, monkeypatch):
+    monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "results"))
+    with pytest.raises(papermill.PapermillExecutionError, match=message):
+        _run(_notebook(stem), tmp_path, scale="smoke", **parameters)
+    assert not (tmp_path / "results").exists() or not list((tmp_path / "results").glob("*.npz"))
+
+
+def test_unary_notebook_takes_a_subset_of_targets(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "results"))
+    text = _run(_notebook("05_unary_functions"), tmp_path, scale="smoke", targets=["x3", "tanh"])
+    assert "2 targets × widths" in text and "checks passed at 8 seeds × 500 steps" in text
+    assert {p.name.split("_")[0] for p in (tmp_path / "results").glob("*.npz")} == {"x3", "tanh"}
