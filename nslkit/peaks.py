@@ -66,7 +66,12 @@ def _robust_factor(x: np.ndarray) -> float:
     return 0.9 * spread * x.size ** -0.2 / sd
 
 
-def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominence: float = 0.05) -> Peaks:
+#: Narrowest kernel, in decades of loss: losses within about 2% of each other are one peak.
+MIN_BANDWIDTH = 0.01
+
+
+def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominence: float = 0.05,
+               min_bandwidth: float = MIN_BANDWIDTH) -> Peaks:
     """Find the peaks of the histogram of log10(losses) (Figs. 2b and 3; claims C6, C9).
 
     The density of x = log10(loss) is a Gaussian KDE (``scipy.stats.gaussian_kde``), evaluated
@@ -86,6 +91,10 @@ def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominenc
         grid_points: number of grid points G, at least 3 (default 512).
         min_prominence: smallest prominence that counts as a peak, as a fraction of the
             maximum density, in [0, 1] (default 0.05). Raise it to merge small bumps.
+        min_bandwidth: the kernel bandwidth h is at least this many decades (default 0.01).
+            When more than half the networks reach the same loss to many digits (width-1
+            networks do), the robust spread is ~1e-15 and so is h; the grid, spread over the
+            whole range of losses, would then step over the peak and find none.
 
     Returns:
         :class:`Peaks`, peaks ordered by loss (index 0 = lowest-loss peak).
@@ -111,6 +120,9 @@ def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominenc
     except np.linalg.LinAlgError as err:  # values distinct but too close for a covariance
         raise ValueError(f"the KDE of log10(losses) is singular (spread {np.ptp(x):.3g} decades): {err}") from err
     h = float(np.sqrt(kde.covariance[0, 0]))
+    if h < min_bandwidth:
+        kde.set_bandwidth(kde.factor * min_bandwidth / h)
+        h = float(np.sqrt(kde.covariance[0, 0]))
     grid = np.linspace(x.min() - 3 * h, x.max() + 3 * h, grid_points)  # (G,)
     density = kde(grid)
     density = density / density.max()

@@ -107,3 +107,11 @@ def test_robust_bandwidth_resolves_tight_clusters_decades_apart():
     np.testing.assert_allclose(np.log10(robust.locations), centres, atol=0.1)
     assert find_peaks(losses, bw_method="scott").n_modes < 3  # Scott's rule merges the lowest cluster
     assert robust.bandwidth < find_peaks(losses, bw_method="scott").bandwidth / 2
+
+
+def test_a_point_mass_with_a_tail_still_has_its_peak():
+    # width-1 networks: most reach the same loss to 15 digits, a few stop elsewhere
+    losses = np.r_[np.full(90, 1.5131906165317839), 1.5131906165317839 * (1 + np.linspace(0.01, 0.08, 10))]
+    p = peaks.find_peaks(losses)
+    assert p.n_modes >= 1 and abs(np.log10(p.locations[0] / 1.5131906165317839)) < 0.01
+    assert p.bandwidth >= peaks.MIN_BANDWIDTH
