@@ -14,7 +14,7 @@ import numpy as np
 import scipy.signal
 import scipy.stats
 
-__all__ = ["Peaks", "assign_peaks", "check_losses", "count_modes", "find_peaks", "peak_members"]
+__all__ = ["MIN_BANDWIDTH", "Peaks", "assign_peaks", "check_losses", "count_modes", "find_peaks", "peak_members"]
 
 
 @dataclass(frozen=True, eq=False)
