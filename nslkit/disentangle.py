@@ -31,7 +31,7 @@ from .symmetry import _as_params7
 __all__ = [
     "GOOD_R2", "USELESS_R2", "Disentangled", "Distilled", "FineTuned", "Tickets",
     "disentangle", "distil", "effective_rank", "error_correlation", "finetune",
-    "hessian_condition", "lstsq", "network_mse", "pair_neurons", "pairing_cost", "tickets",
+    "hessian_condition", "lstsq", "lstsq_many", "network_mse", "pair_neurons", "pairing_cost", "tickets",
 ]
 
 #: A pair with R² ≥ GOOD_R2 counts as a lottery ticket (it explains ≥ 99% of Var(y) alone).
@@ -204,16 +204,33 @@ def lstsq(A, y) -> np.ndarray:
     dependent columns, where QR amplifies rounding), numpy's minimum-norm solution is returned
     instead. Returns float64 (M,).
     """
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] == 0 or np.shape(y) != (A.shape[0],):
+        raise ValueError(f"need A of shape (P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {np.shape(y)}")
+    return lstsq_many(A[None], y)[0]
+
+
+def lstsq_many(A, y) -> np.ndarray:
+    """:func:`lstsq` for K systems at once: A (K, P, M) with P ≥ M ≥ 1, one y (P,) -> (K, M).
+
+    The same rules per system, in batched LAPACK calls (``np.linalg.qr``, back substitution,
+    and ``np.linalg.pinv`` with numpy lstsq's cutoff eps·max(P, M) for the fallback).
+    """
     A, y = np.asarray(A, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] == 0 or y.shape != (A.shape[0],):
-        raise ValueError(f"need A of shape (P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {y.shape}")
-    fallback = np.linalg.lstsq(A, y, rcond=None)[0]
-    Q, R = scipy.linalg.qr(A, mode="economic")  # (P, M), (M, M)
-    if np.any(np.diag(R) == 0):
-        return fallback
-    coef = scipy.linalg.solve_triangular(R, Q.T @ y)
-    if not np.isfinite(coef).all() or np.linalg.norm(A @ coef - y) > np.linalg.norm(A @ fallback - y):
-        return fallback
+    if A.ndim != 3 or A.shape[1] < A.shape[2] or A.shape[2] == 0 or y.shape != (A.shape[1],):
+        raise ValueError(f"need A of shape (K, P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {y.shape}")
+    K, P, M = A.shape
+    fallback = np.linalg.pinv(A, rcond=np.finfo(np.float64).eps * max(P, M)) @ y  # (K, M)
+    Q, R = np.linalg.qr(A)  # (K, P, M), (K, M, M)
+    z = np.einsum("kpm,p->km", Q, y)  # (K, M)
+    coef = np.empty((K, M))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for m in range(M - 1, -1, -1):  # back substitution, as scipy.linalg.solve_triangular
+            coef[:, m] = (z[:, m] - np.einsum("kj,kj->k", R[:, m, m + 1:], coef[:, m + 1:])) / R[:, m, m]
+        res_qr = np.linalg.norm(np.einsum("kpm,km->kp", A, coef) - y, axis=1)
+    res_fb = np.linalg.norm(np.einsum("kpm,km->kp", A, fallback) - y, axis=1)
+    bad = (np.diagonal(R, axis1=1, axis2=2) == 0).any(axis=1) | ~np.isfinite(coef).all(axis=1) | ~(res_qr <= res_fb)
+    coef[bad] = fallback[bad]
     return coef
 
 
@@ -258,7 +275,8 @@ def tickets(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 
     yc = y - y.mean()
     ss_tot = yc @ yc
     ones = np.ones_like(x)
-    coef = np.array([lstsq(np.column_stack([ones, h[i], h[j]]), y) for i, j in pairs])  # (K, 3)
+    design = np.stack([np.broadcast_to(ones, (len(pairs), x.size)), h[pairs[:, 0]], h[pairs[:, 1]]], axis=2)  # (K, P, 3)
+    coef = lstsq_many(design, y)  # (K, 3)
     fits = coef[:, :1] + coef[:, 1:2] * h[pairs[:, 0]] + coef[:, 2:3] * h[pairs[:, 1]]  # (K, P)
     errors = fits - y
     g = v[pairs[:, 0], None] * h[pairs[:, 0]] + v[pairs[:, 1], None] * h[pairs[:, 1]]  # (K, P)

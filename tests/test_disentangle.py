@@ -9,6 +9,7 @@ from nslkit.disentangle import (
     USELESS_R2,
     disentangle,
     distil,
+    lstsq_many,
     effective_rank,
     error_correlation,
     finetune,
@@ -291,3 +292,17 @@ def test_finetune():
     for bad in ({"steps": 0}, {"steps": 1.5}, {"lr": 0.0}, {"lr": -1e-3}):
         with pytest.raises(ValueError):
             finetune(p, X, Y, **bad)
+
+
+def test_lstsq_many_matches_one_at_a_time():
+    rng = np.random.default_rng(7)
+    A = rng.normal(size=(5, 40, 3))
+    A[1, :, 2] = 1e-15 * A[1, :, 1] ** 2  # tiny column: no cutoff
+    A[2, :, 2] = 2 * A[2, :, 1]  # exactly dependent: the minimum-norm fallback
+    y = rng.normal(size=40)
+    many = lstsq_many(A, y)
+    for k in range(5):
+        assert np.linalg.norm(A[k] @ many[k] - y) <= np.linalg.norm(A[k] @ np.linalg.lstsq(A[k], y, rcond=None)[0] - y) * (1 + 1e-12)
+    np.testing.assert_allclose(many[[0, 3, 4]], [np.linalg.lstsq(A[k], y, rcond=None)[0] for k in (0, 3, 4)], rtol=1e-10)
+    with pytest.raises(ValueError, match=r"\(K, P, M\)"):
+        lstsq_many(A[0], y)
