@@ -620,7 +620,8 @@ def measure_c17(nets: Mapping[int, Results]) -> Finding:
              + f"; useless (R² < {disentangle.USELESS_R2}) at N={wide}: {useless[wide]:.2f}; independent tickets "
              "(participation ratio of the error correlations, median): "
              + ", ".join(f"N={n}: {rank[n]:.2f}" for n in summary)
-             + f"; error minima at x = {', '.join(f'{m:.2f}' for m in minima)} (N={max(narrow) if narrow else '-'})")
+             + f"; error minima at x = {', '.join(f'{m:.2f}' for m in minima)} (N={max(narrow) if narrow else '-'}); "
+             + ", ".join(f"N={n}: {len(r.c)} networks" for n, r in nets.items()))
     return Finding("C17", value, _grade(sum(ok), 4),
                    f"good fraction ≥ {C17_GOOD} at N = 10-50; useless fraction in {list(C17_HALF)} at N = 1000; "
                    f"tickets within 0.5 of 1, 2, 3; error minima within {C17_MINIMA_TOL} of 0, ±1.6",
