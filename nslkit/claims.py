@@ -22,7 +22,7 @@ from .data import training_data
 from .population import forward
 from .protocol import PUBLISHED_TICKET, ticket_mse
 from .scales import scale_label
-from .study import (DISENTANGLE_WIDTHS, PAPER_WIDTHS, PRODUCT_TARGETS, SCALING_WIDTHS, SWEEP_WIDTHS, UNARY_TARGETS,
+from .study import (PAPER_WIDTHS, PRODUCT_TARGETS, SCALING_WIDTHS, SWEEP_WIDTHS, UNARY_TARGETS,
                     disentangle_networks, first_stored, main_sweep, target_sweep, wide_network)
 from .targets import get_target
 from .train import Results
