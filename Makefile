@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # CI and these machines pin the CPU wheel; elsewhere override, e.g. make TORCH=torch test
 TORCH  ?= torch==2.13.0
+# Triton runs the GPU kernel's tests in its CPU interpreter; CUDA builds of torch bring their own
+# (then: make TORCH=torch TRITON= test)
+TRITON ?= triton==3.9.0
 STAMP  := $(VENV)/.installed
 
 .PHONY: book test bench clean
@@ -15,7 +18,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet "$(TORCH)" $(if $(TRITON),"$(TRITON)")
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $(STAMP)
 

@@ -1,34 +1,75 @@
-"""Throughput of the naive per-network loop against the batched trainer (``python -m nslkit bench``).
+"""Throughput of every trainer against the naive loop and the roofline (``python -m nslkit bench``).
 
-Both train the same config. Rates are per second of training-loop time:
+Rows: the naive per-network loop (:mod:`nslkit.reference`), then each batched backend that
+runs here (eager, compiled, and the Triton kernel on CUDA), each in float64 and float32.
+Rates are per second of training-loop time:
 
 * network-steps/s: networks × Adam steps;
 * network·neuron·point-steps/s: the same times N × P, the size of the S×N×P computation
-  each step does, comparable across widths and point counts.
+  each step does, comparable across widths and point counts;
+* fraction of the roofline: that rate over :mod:`nslkit.roofline`'s arithmetic bound.
 
-The batched rate is the difference quotient of two runs of ``steps`` and ``2 × steps`` steps,
+A batched rate is the difference quotient of two runs of ``steps`` and ``2 × steps`` steps,
 so set-up, compilation and the final evaluation cancel (should noise make the longer run the
-faster, the longer run's plain rate is reported instead). The naive rate is measured on
-``naive_networks`` networks; every network costs the same, so it extrapolates to S.
+faster, the longer run's plain rate is reported instead, which errs low). The naive rate is
+measured on ``naive_networks`` networks; every network costs the same, so it extrapolates to
+S: S networks take S / rate seconds a step.
 """
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Iterable
 
 import torch
 
-from .config import TrainConfig
+from .config import DTYPES, TrainConfig
 from .data import training_data
+from .fused import compile_works
 from .reference import train_naive
-from .train import device_name, resolve_backend, resolve_device, train
+from .roofline import flops_per_neuron_point_step, peak_flops
+from .train import _provenance, device_name, resolve_device, train
 
-__all__ = ["bench"]
+__all__ = ["bench", "available_backends", "format_table"]
 
 
-def _rates(network_steps: float, seconds: float, cfg: TrainConfig) -> dict[str, float]:
-    rate = network_steps / seconds
-    return {"network_steps_per_s": rate, "neuron_point_steps_per_s": rate * cfg.width * cfg.points}
+def available_backends(device: torch.device) -> list[str]:
+    """The batched backends worth timing on ``device`` (not Triton's CPU interpreter)."""
+    from . import kernel
+
+    out = ["eager"]
+    if compile_works(device.type):
+        out.append("compiled")
+    if device.type == "cuda" and kernel.available("cuda"):
+        out.append("triton")
+    return out
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def _naive_rate(cfg: TrainConfig, networks: int, steps: int) -> float:
+    x, y = training_data(cfg)
+    train_naive(cfg, 0, x, y, steps=5)  # warm-up
+    t0 = time.perf_counter()
+    for s in range(networks):
+        train_naive(cfg, s, x, y, steps=steps)
+    return networks * steps / (time.perf_counter() - t0)
+
+
+def _batched_rate(cfg: TrainConfig, steps: int, dev: torch.device, backend: str) -> float:
+    quick = cfg.replace(test_points=2, steps=steps)
+    train(quick.replace(steps=2), dev, progress=False, backend=backend)  # warm-up, compilation
+    times = []
+    for n in (steps, 2 * steps):
+        _sync(dev)
+        t0 = time.perf_counter()
+        train(quick.replace(steps=n), dev, progress=False, backend=backend)
+        _sync(dev)
+        times.append(time.perf_counter() - t0)
+    dt = times[1] - times[0] if times[1] > times[0] else times[1] / 2
+    return len(cfg.seeds) * steps / dt
 
 
 def bench(
@@ -37,43 +78,74 @@ def bench(
     naive_networks: int = 5,
     naive_steps: int = 200,
     device: str | torch.device | None = "auto",
-    backend: str = "auto",
+    backends: Iterable[str] | None = None,
+    dtypes: Iterable[str] = DTYPES,
 ) -> dict[str, Any]:
-    """Measure both trainers on ``cfg`` (its seeds, width, points and dtype).
+    """Time the naive loop and each batched backend on ``cfg`` (its seeds, width, points).
 
-    Returns a dict with ``config``, ``device``, ``naive`` and ``batched`` (each with
-    network_steps_per_s and neuron_point_steps_per_s), and ``speedup`` (batched / naive).
+    Args:
+        cfg: the experiment; its dtype is replaced by each of ``dtypes``.
+        steps: batched steps per timed run (runs of ``steps`` and ``2 × steps`` are timed).
+        naive_networks, naive_steps: how much of the naive loop to time.
+        device: "auto", "cpu" or "cuda".
+        backends: batched backends to time (default :func:`available_backends`).
+        dtypes: "float64" and/or "float32".
+
+    Returns:
+        ``config``, ``device``, ``torch``, ``roofline`` (per dtype: peak flop/s, its source,
+        flops per neuron-point-step, the bound in neuron-point-steps/s) and ``rows``: one dict
+        per (trainer, dtype) with network_steps_per_s, neuron_point_steps_per_s,
+        roofline_fraction and vs_naive.
     """
-    dev = resolve_device(device)
-    # decide the backend for a full-length run of cfg, which is what the figure stands for
-    backend = resolve_backend(backend, cfg, dev, cfg.points)
-    x, y = training_data(cfg)
-    train_naive(cfg, 0, x, y, steps=5)  # warm-up
     t0 = time.perf_counter()
-    for s in range(naive_networks):
-        train_naive(cfg, s, x, y, steps=naive_steps)
-    naive = _rates(naive_networks * naive_steps, time.perf_counter() - t0, cfg)
-
-    quick = cfg.replace(test_points=2, steps=steps)
-    train(quick.replace(steps=2), dev, progress=False, backend=backend)  # warm-up, compilation
-    times = []
-    for n in (steps, 2 * steps):
-        t0 = time.perf_counter()
-        train(quick.replace(steps=n), dev, progress=False, backend=backend)
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        times.append(time.perf_counter() - t0)
-    # timing noise can swamp the difference of two very short runs; then fall back to the
-    # plain rate of the longer run, which counts the overhead too and so errs low
-    dt = times[1] - times[0] if times[1] > times[0] else times[1] / 2
-    batched = _rates(len(cfg.seeds) * steps, dt, cfg)
+    dev = resolve_device(device)
+    backends = list(backends) if backends is not None else available_backends(dev)
+    dtypes = list(dtypes)
+    for d in dtypes:
+        if d not in DTYPES:
+            raise ValueError(f"unknown dtype {d!r}; valid dtypes: {', '.join(DTYPES)}")
+    per_step = cfg.width * cfg.points
+    flops = flops_per_neuron_point_step(cfg.activation, cfg.dim)
+    roofline, rows = {}, []
+    for dtype in dtypes:
+        c = cfg.replace(dtype=dtype)
+        peak, source = peak_flops(dev, getattr(torch, dtype))
+        bound = peak / flops
+        roofline[dtype] = {"peak_flops": peak, "source": source, "flops_per_neuron_point_step": flops,
+                           "neuron_point_steps_per_s": bound}
+        naive = _naive_rate(c, naive_networks, naive_steps)
+        for trainer in ["naive", *backends]:
+            rate = naive if trainer == "naive" else _batched_rate(c, steps, dev, trainer)
+            rows.append({"trainer": trainer, "dtype": dtype, "network_steps_per_s": rate,
+                         "neuron_point_steps_per_s": rate * per_step,
+                         "roofline_fraction": rate * per_step / bound, "vs_naive": rate / naive})
+    prov = _provenance(dev, time.perf_counter() - t0)
     return {
-        "config": {"seeds": len(cfg.seeds), "width": cfg.width, "points": cfg.points, "dtype": cfg.dtype,
-                   "activation": cfg.activation, "target": cfg.target},
+        "config": {"seeds": len(cfg.seeds), "width": cfg.width, "points": cfg.points, "activation": cfg.activation,
+                   "target": cfg.target, "steps_timed": [steps, 2 * steps]},
         "device": device_name(dev),
         "torch": torch.__version__,
-        "backend": backend,
-        "naive": naive,
-        "batched": batched,
-        "speedup": batched["network_steps_per_s"] / naive["network_steps_per_s"],
+        "provenance": prov,  # git commit, date, wall time of the whole benchmark
+        "roofline": roofline,
+        "rows": rows,
     }
+
+
+def format_table(r: dict[str, Any]) -> str:
+    """The result of :func:`bench` as a Markdown table, with a header line naming the run."""
+    c = r["config"]
+    lines = [f"{r['device']}, torch {r['torch']}, commit {r['provenance']['git_commit']}, "
+             f"{r['provenance']['date']}; S = {c['seeds']}, N = {c['width']}, P = {c['points']}, "
+             f"{c['activation']}, {c['target']}",
+             "", "| trainer | dtype | network-steps/s | network·neuron·point-steps/s | of roofline | vs naive |",
+             "|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        lines.append(f"| {row['trainer']} | {row['dtype']} | {row['network_steps_per_s']:.3g} | "
+                     f"{row['neuron_point_steps_per_s']:.3g} | {row['roofline_fraction']:.2%} | "
+                     f"{row['vs_naive']:.3g}× |")
+    lines.append("")
+    for dtype, rl in r["roofline"].items():
+        lines.append(f"roofline {dtype}: {rl['peak_flops']:.3g} flop/s ({rl['source']}) / "
+                     f"{rl['flops_per_neuron_point_step']} flops = {rl['neuron_point_steps_per_s']:.3g} "
+                     "network·neuron·point-steps/s")
+    return "\n".join(lines)

@@ -83,10 +83,15 @@ def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> Non
                    help="apply --lr-decay every this many steps (default 10000)")
     p.add_argument("--negative-slope", type=_number, default=d["negative_slope"].default, help="LeakyReLU slope (default 0.01)")
     p.add_argument("--data-seed", type=_nonneg_int, default=d["data_seed"].default, help="seed of uniform training points (default 0)")
-    p.add_argument("--dtype", default="float64", choices=DTYPES, help="float64 (default) or float32")
+    if bench:
+        p.add_argument("--dtype", default="both", choices=(*DTYPES, "both"), help="float64, float32 or both (default)")
+    else:
+        p.add_argument("--dtype", default="float64", choices=DTYPES, help="float64 (default) or float32")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: CUDA when available")
     p.add_argument("--backend", default="auto", choices=BACKENDS,
-                   help="eager, compiled (torch.compile) or auto (compiled for large runs)")
+                   help=("the batched backend to time (default auto: every one that runs here)" if bench else
+                         "eager, compiled (torch.compile), triton (CUDA) or auto (triton on CUDA, else compiled "
+                         "for large runs)"))
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout")
 
 
@@ -99,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
     t.add_argument("--no-store", action="store_true", help="neither load nor save results")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    b = sub.add_parser("bench", help="network-steps/s of the naive loop and of the batched trainer")
+    b = sub.add_parser("bench", help="throughput of the naive loop and each batched trainer, against the roofline")
     _add_experiment_args(b, bench=True)
     return p
 
@@ -113,7 +118,7 @@ def _config(a: argparse.Namespace, bench: bool) -> TrainConfig:
     return TrainConfig(
         target=a.target, activation=a.activation, width=width, seeds=seeds, steps=a.steps, points=a.points,
         placement=a.placement, domain=tuple(a.domain), lr=a.lr, lr_decay=a.lr_decay, lr_step=a.lr_step,
-        negative_slope=a.negative_slope, data_seed=a.data_seed, dtype=a.dtype,
+        negative_slope=a.negative_slope, data_seed=a.data_seed, dtype="float64" if a.dtype == "both" else a.dtype,
         **({} if bench else {"test_points": a.test_points}),
     )
 
@@ -137,18 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         p.exit(2, f"nslkit {a.command}: error: {e}\n")
     if bench:
-        from .bench import bench as run_bench
+        from .bench import bench as run_bench, format_table
 
-        r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev, a.backend)
-        if a.json:
-            print(json.dumps(r))
-        else:
-            print(f"bench: {r['config']}, {r['device']}, torch {r['torch']}, batched backend {r['backend']}")
-            for name in ("naive", "batched"):
-                x = r[name]
-                print(f"  {name:8s} {x['network_steps_per_s']:12.4g} network-steps/s  "
-                      f"{x['neuron_point_steps_per_s']:12.4g} network·neuron·point-steps/s")
-            print(f"  speedup  {r['speedup']:.1f}x")
+        r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev,
+                      None if a.backend == "auto" else [a.backend], DTYPES if a.dtype == "both" else [a.dtype])
+        print(json.dumps(r) if a.json else format_table(r))
         return 0
 
     from .experiment import sweep

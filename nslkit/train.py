@@ -39,6 +39,7 @@ __all__ = [
     "BACKENDS",
     "resolve_backend",
     "device_name",
+    "finish",
 ]
 
 #: Largest S×N×P block computed at once, per (device type, backend). On the CPU a block that
@@ -46,7 +47,7 @@ __all__ = [
 #: memory.
 DEFAULT_MAX_ELEMENTS = {("cpu", "eager"): 1 << 20, ("cpu", "compiled"): 1 << 18,
                         ("cuda", "eager"): 1 << 26, ("cuda", "compiled"): 1 << 26}
-BACKENDS = ("auto", "eager", "compiled")
+BACKENDS = ("auto", "eager", "compiled", "triton")
 #: "auto" compiles when a run has at least this many S×N×P×steps element-steps: below it the
 #: few seconds of compilation cost more than they save.
 COMPILE_THRESHOLD = 5e8
@@ -104,14 +105,27 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int) -> str:
-    """The backend to use, "eager" or "compiled", for ``backend`` in :data:`BACKENDS`."""
+    """The backend to use, "eager", "compiled" or "triton", for ``backend`` in :data:`BACKENDS`.
+
+    "auto" is the Triton kernel on CUDA when triton is installed; otherwise TorchInductor for
+    runs of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else
+    eager. On the CPU the compiled path is 3-4× faster than eager at paper-sized batches
+    (``python -m nslkit bench``; docs in the performance chapter).
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    from . import kernel  # imports triton, so only once a backend is chosen
+
     if backend == "auto":
+        if device.type == "cuda" and kernel.available("cuda"):
+            return "triton"
         work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
         backend = "compiled" if work >= COMPILE_THRESHOLD and compile_works(device.type) else "eager"
     elif backend == "compiled" and not compile_works(device.type):
         raise ValueError("backend 'compiled' was asked for but torch.compile does not work here; use 'eager'")
+    elif backend == "triton" and not kernel.available(device.type):
+        raise ValueError(f"backend 'triton' was asked for on {device.type}, but it needs the triton package and a "
+                         "CUDA GPU (or TRITON_INTERPRET=1 on the CPU, for tests); use 'eager' or 'compiled'")
     return backend
 
 
@@ -212,15 +226,19 @@ def train(
             (default :data:`DEFAULT_MAX_ELEMENTS` for the device). Does not change the numbers.
         progress: show a tqdm bar on stderr, or a bar to update.
         backend: "eager" (:func:`~nslkit.population.loss_and_grads`), "compiled"
-            (:func:`~nslkit.fused.compiled_loss_and_grads`, TorchInductor) or "auto" (compiled
-            for runs of at least :data:`COMPILE_THRESHOLD` element-steps). Both agree with a
-            plain torch.nn loop to rounding.
+            (:func:`~nslkit.fused.compiled_loss_and_grads`, TorchInductor), "triton" (the
+            fused step kernel of :mod:`nslkit.kernel`, CUDA) or "auto" (see
+            :func:`resolve_backend`). All agree with a plain torch.nn loop to rounding.
     """
     dev = resolve_device(device)
     dtype = getattr(torch, cfg.dtype)
     t0 = time.perf_counter()
     x, y = (t.to(dev, dtype) for t in training_data(cfg))
     backend = resolve_backend(backend, cfg, dev, x.shape[0])
+    if backend == "triton":
+        from .fast import train_many
+
+        return train_many([cfg], dev, progress)[0]
     step_fn = compiled_loss_and_grads if backend == "compiled" else loss_and_grads
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS[dev.type, backend]
     pop = init_population(cfg.seeds, cfg.width, cfg.dim, dtype, dev)
@@ -254,6 +272,15 @@ def train(
     finally:
         if bar is not progress:
             bar.close()
+    return finish(cfg, params, x, y, record, curve,
+                  {**_provenance(dev, time.perf_counter() - t0), "backend": backend})
+
+
+def finish(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+           record: np.ndarray, curve: torch.Tensor, provenance: dict[str, Any]) -> Results:
+    """The :class:`Results` of trained parameters (w, b, v, c): final train and test MSE, on the CPU."""
+    pop = Population(*params)
+    dev, dtype = x.device, x.dtype
     with torch.no_grad():
         train_mse = evaluate_mse(pop, x, y, cfg.activation, cfg.negative_slope)
         xt, yt = (t.to(dev, dtype) for t in test_data(cfg))
@@ -266,7 +293,7 @@ def train(
         w=np_(pop.w), b=np_(pop.b), v=np_(pop.v), c=np_(pop.c),
         curve_steps=record,
         curve_loss=np_(curve),
-        provenance={**_provenance(dev, time.perf_counter() - t0), "backend": backend},
+        provenance=provenance,
     )
 
 
@@ -282,6 +309,11 @@ def train_widths(
     cfgs = [cfg.replace(width=w) for w in widths]
     if not cfgs:
         raise ValueError("no widths given")
+    dev = resolve_device(device)
+    if resolve_backend(backend, cfg, dev, cfg.points) == "triton":  # all widths in one launch sequence
+        from .fast import train_many
+
+        return {r.config.width: r for r in train_many(cfgs, dev, progress)}
     with tqdm(total=sum(c.steps for c in cfgs), desc=f"{cfg.target} {cfg.activation} widths {[c.width for c in cfgs]}",
               unit="step", file=sys.stderr, disable=not progress, mininterval=1.0) as bar:
         return {c.width: train(c, device, max_elements, bar, backend) for c in cfgs}

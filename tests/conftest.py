@@ -1,5 +1,12 @@
+import os
+
 import pytest
 import torch
+
+# Without a GPU, Triton kernels run in its CPU interpreter, so that the tests can check the fast
+# path (nslkit.kernel) against the eager trainer. It must be set before nslkit.kernel is imported.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from nslkit import TrainConfig
 
@@ -16,3 +23,11 @@ def rel_err(a, b) -> float:
 
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+try:
+    import triton  # noqa: F401
+
+    HAS_TRITON = True
+except ImportError:
+    HAS_TRITON = False
+needs_triton = pytest.mark.skipif(not HAS_TRITON, reason="needs the triton package (make test installs it)")

@@ -83,8 +83,23 @@ def test_bench_json():
              "--naive-steps", "5", "--backend", "eager", "--json")
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
-    for row in ("naive", "batched"):
-        assert r[row]["network_steps_per_s"] > 0
-        assert r[row]["neuron_point_steps_per_s"] == pytest.approx(r[row]["network_steps_per_s"] * 3 * 50)
-    assert r["speedup"] == pytest.approx(r["batched"]["network_steps_per_s"] / r["naive"]["network_steps_per_s"])
-    assert r["config"]["seeds"] == 8 and r["backend"] == "eager"
+    assert r["config"]["seeds"] == 8 and r["config"]["steps_timed"] == [20, 40]
+    assert [(row["trainer"], row["dtype"]) for row in r["rows"]] == [
+        ("naive", "float64"), ("eager", "float64"), ("naive", "float32"), ("eager", "float32")]
+    for row in r["rows"]:
+        rl = r["roofline"][row["dtype"]]
+        assert row["network_steps_per_s"] > 0
+        assert row["neuron_point_steps_per_s"] == pytest.approx(row["network_steps_per_s"] * 3 * 50)
+        assert row["roofline_fraction"] == pytest.approx(row["neuron_point_steps_per_s"] / rl["neuron_point_steps_per_s"])
+        naive = next(n for n in r["rows"] if n["trainer"] == "naive" and n["dtype"] == row["dtype"])
+        assert row["vs_naive"] == pytest.approx(row["network_steps_per_s"] / naive["network_steps_per_s"])
+    assert r["roofline"]["float64"]["flops_per_neuron_point_step"] == 43  # SiLU, D = 1: see nslkit.roofline
+
+
+def test_bench_table_one_dtype():
+    p = _cli("bench", "--seeds", "4", "--width", "2", "--points", "20", "--steps", "10", "--naive-networks", "1",
+             "--naive-steps", "5", "--backend", "eager", "--dtype", "float32")
+    assert p.returncode == 0, p.stderr
+    rows = [line for line in p.stdout.splitlines() if line.startswith("| ") and "trainer" not in line]
+    assert [row.split(" | ")[:2] for row in rows] == [["| naive", "float32"], ["| eager", "float32"]]
+    assert "roofline float32" in p.stdout and "float64" not in p.stdout

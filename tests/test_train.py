@@ -119,7 +119,7 @@ def test_devices_and_backends():
     cfg = TrainConfig(width=2, seeds=2, steps=10)
     assert resolve_backend("auto", cfg, torch.device("cpu"), 100) == "eager"  # too small to compile
     with pytest.raises(ValueError, match="valid backends"):
-        resolve_backend("triton", cfg, torch.device("cpu"), 100)
+        resolve_backend("jax", cfg, torch.device("cpu"), 100)
 
 
 def test_small_scale_sanity_wider_is_better():
