@@ -44,6 +44,7 @@ def sweep(
     on_corrupt: str = "recompute",
     backend: str = "auto",
     train: bool = True,
+    keep: str = "all",
 ) -> dict[int, Results]:
     """Results for ``cfg`` at each width: loaded from ``store`` if there, else trained and saved.
 
@@ -55,6 +56,8 @@ def sweep(
             that fails its checks.
         train: False to only load: a width missing from the store raises FileNotFoundError
             instead of being trained (the claims ledger reads results, it never trains).
+        keep: what newly trained results store, "all" or "losses" (:meth:`Store.save`); the
+            returned results are complete either way.
     """
     if on_corrupt not in ("recompute", "raise"):
         raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
@@ -70,7 +73,7 @@ def sweep(
     if missing:
         for w, res in train_widths(cfg, missing, device, max_elements, progress, backend).items():
             if st:
-                st.save(res)
+                st.save(res, keep)
             out[w] = res
     return out
 

@@ -18,6 +18,10 @@ array              shape          meaning
 ``curve_loss``     (S, K)         training MSE at those steps
 =================  =============  ==============================================
 
+``Store.save(res, keep="losses")`` writes only ``seeds``, ``train_mse`` and ``test_mse`` (and
+says so in the provenance, ``"kept": "losses"``): the book reads nothing else of the Appendix A
+targets, whose parameters and curves at paper scale would take most of the repository.
+
 Writes go to a temporary file that is renamed into place, so a reader never sees half a
 file. A file that is truncated, fails its zip CRC, has the wrong shapes, or holds another
 config than its name promises raises :class:`StoreError` and is never returned.
@@ -35,11 +39,13 @@ import numpy as np
 from .config import TrainConfig
 from .train import Results
 
-__all__ = ["Store", "StoreError", "default_results_dir", "RESULTS_ENV"]
+__all__ = ["Store", "StoreError", "default_results_dir", "RESULTS_ENV", "KEEP"]
 
 #: Environment variable that points the default store elsewhere.
 RESULTS_ENV = "NSLKIT_RESULTS"
 _ARRAYS = ("seeds", "train_mse", "test_mse", "w", "b", "v", "c", "curve_steps", "curve_loss")
+#: What ``keep`` keeps: everything, or the losses alone.
+KEEP = {"all": _ARRAYS, "losses": ("seeds", "train_mse", "test_mse")}
 
 
 class StoreError(RuntimeError):
@@ -73,15 +79,24 @@ class Store:
     def __contains__(self, cfg: TrainConfig) -> bool:
         return self.path(cfg).exists()
 
-    def save(self, res: Results) -> Path:
-        """Write ``res`` atomically; returns the path."""
+    def save(self, res: Results, keep: str = "all") -> Path:
+        """Write ``res`` atomically; returns the path.
+
+        ``keep``: "all", or "losses" for the seeds and the train and test MSE alone.
+        """
+        if keep not in KEEP:
+            raise ValueError(f"unknown keep {keep!r}; valid values: {', '.join(KEEP)}")
+        missing = [k for k in KEEP[keep] if k != "seeds" and getattr(res, k) is None]
+        if missing:
+            raise ValueError(f"these results lack {', '.join(missing)}; save them with keep='losses'")
         path = self.path(res.config)
         path.parent.mkdir(parents=True, exist_ok=True)
+        provenance = {**res.provenance, "kept": keep}
         arrays = {
             "config_json": np.array(json.dumps(res.config.to_dict(), sort_keys=True)),
-            "provenance_json": np.array(json.dumps(res.provenance, sort_keys=True)),
+            "provenance_json": np.array(json.dumps(provenance, sort_keys=True)),
             "seeds": np.asarray(res.config.seeds, dtype=np.int64),
-            **{k: np.asarray(getattr(res, k)) for k in _ARRAYS if k != "seeds"},
+            **{k: np.asarray(getattr(res, k)) for k in KEEP[keep] if k != "seeds"},
         }
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
@@ -114,20 +129,24 @@ class Store:
                 data = {k: z[k] for k in z.files}  # reading every member checks its CRC
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
             raise StoreError(f"{path} is truncated or corrupted ({e})") from e
-        missing = [k for k in ("config_json", "provenance_json", *_ARRAYS) if k not in data]
-        if missing:
-            raise StoreError(f"{path} lacks {', '.join(missing)}")
         try:
             stored = json.loads(str(data["config_json"]))
             provenance = json.loads(str(data["provenance_json"]))
-        except json.JSONDecodeError as e:
-            raise StoreError(f"{path} has an unreadable config ({e})") from e
+        except (KeyError, json.JSONDecodeError) as e:
+            raise StoreError(f"{path} has no readable config or provenance ({e!r})") from e
+        kept = KEEP.get(provenance.get("kept", "all"))
+        if kept is None:
+            raise StoreError(f"{path} says it kept {provenance.get('kept')!r}, not one of {', '.join(KEEP)}")
+        missing = [k for k in kept if k not in data]
+        if missing:
+            raise StoreError(f"{path} lacks {', '.join(missing)}")
         if stored != json.loads(json.dumps(cfg.to_dict())):
             raise StoreError(f"{path} holds another config or format version than asked for (stale or a key collision)")
-        S, N, D, K = len(cfg.seeds), cfg.width, cfg.dim, len(data["curve_steps"])
+        S, N, D = len(cfg.seeds), cfg.width, cfg.dim
+        K = len(data["curve_steps"]) if "curve_steps" in kept else 0
         shapes = {"seeds": (S,), "train_mse": (S,), "test_mse": (S,), "w": (S, N, D), "b": (S, N),
                   "v": (S, N), "c": (S,), "curve_loss": (S, K)}
-        bad = [k for k, s in shapes.items() if data[k].shape != s]
+        bad = [k for k, s in shapes.items() if k in kept and data[k].shape != s]
         if bad or tuple(data["seeds"].tolist()) != cfg.seeds:
             raise StoreError(f"{path} has arrays of the wrong shape or seeds: {bad or 'seeds'}")
-        return Results(config=cfg, provenance=provenance, **{k: data[k] for k in _ARRAYS if k != "seeds"})
+        return Results(config=cfg, provenance=provenance, **{k: data.get(k) for k in _ARRAYS if k != "seeds"})

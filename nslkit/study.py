@@ -81,14 +81,19 @@ def target_sweep(
     device: str = "auto",
     progress: bool = False,
     activation: str = "silu",
+    keep: str | None = None,
     **fields,
 ) -> dict[int, Results]:
     """Any target of Appendix A at each width (Figs. 5-8): ``{width: Results}`` at a named scale.
 
     For ``target="x2"`` this is the main sweep itself (the same configs, so the same files).
+    ``keep``: what newly trained runs store; default "losses" for targets other than x², whose
+    parameters and curves the book never reads (at paper scale they would pass 100 MB), "all"
+    for x².
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target=target, activation=activation, **fields)
-    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train)
+    keep = keep or ("all" if target == "x2" else "losses")
+    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train, keep=keep)
 
 
 def disentangle_networks(scale: str, widths: Iterable[int] = DISENTANGLE_WIDTHS, store: Where = None,

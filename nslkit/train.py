@@ -66,21 +66,27 @@ class Results:
         curve_loss: (S, K) training MSE before the update of each sampled step.
         provenance: how the numbers were made (device, torch version, git commit, date,
             wall time); not part of the results key.
+
+    Results loaded from a file stored with ``keep="losses"`` (:meth:`nslkit.store.Store.save`)
+    have None for the parameters and the curve.
     """
 
     config: TrainConfig
     train_mse: np.ndarray
     test_mse: np.ndarray
-    w: np.ndarray
-    b: np.ndarray
-    v: np.ndarray
-    c: np.ndarray
-    curve_steps: np.ndarray
-    curve_loss: np.ndarray
+    w: np.ndarray | None
+    b: np.ndarray | None
+    v: np.ndarray | None
+    c: np.ndarray | None
+    curve_steps: np.ndarray | None
+    curve_loss: np.ndarray | None
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def population(self, dtype: torch.dtype | None = None) -> Population:
         """The trained networks as a :class:`Population` (float64 unless ``dtype``)."""
+        if self.w is None:
+            raise ValueError(f"the parameters of {self.config.target}/{self.config.activation} N={self.config.width} "
+                             "were not kept (stored with keep='losses'); train again to get them")
         ts = (torch.from_numpy(a) for a in (self.w, self.b, self.v, self.c))
         return Population(*ts).to(dtype=dtype or torch.float64)
 

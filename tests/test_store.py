@@ -25,8 +25,30 @@ def test_round_trip(tmp_path, trained):
     assert back.config == trained.config
     for name in ("train_mse", "test_mse", "w", "b", "v", "c", "curve_steps", "curve_loss"):
         assert np.array_equal(getattr(back, name), getattr(trained, name)), name
-    assert back.provenance == trained.provenance
+    assert back.provenance == {**trained.provenance, "kept": "all"}
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_keep_losses_only(tmp_path, trained):
+    st = Store(tmp_path)
+    path = st.save(trained, keep="losses")
+    with np.load(path) as z:
+        assert sorted(z.files) == ["config_json", "provenance_json", "seeds", "test_mse", "train_mse"]
+    back = st.load(trained.config)
+    assert np.array_equal(back.train_mse, trained.train_mse) and np.array_equal(back.test_mse, trained.test_mse)
+    assert back.w is None and back.curve_loss is None and back.provenance["kept"] == "losses"
+    with pytest.raises(ValueError, match="were not kept"):
+        back.population()
+    with pytest.raises(ValueError, match="keep='losses'"):
+        st.save(back)  # nothing to save the parameters from
+    st.save(back, keep="losses")  # a slim result saves slim
+    with pytest.raises(ValueError, match="valid values: all, losses"):
+        st.save(trained, keep="params")
+    with np.load(path) as z:  # a slim file that lost one of its own arrays is refused
+        arrays = {k: z[k] for k in z.files if k != "test_mse"}
+    np.savez(path, **arrays)
+    with pytest.raises(StoreError, match="lacks test_mse"):
+        st.load(trained.config)
 
 
 def test_file_is_readable_without_nslkit(tmp_path, trained):
