@@ -1,0 +1,29 @@
+"""The prepared runs in scripts/: paper_runs.py at smoke scale, and the GPU session's syntax."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nslkit as nk
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_paper_runs_trains_a_stage_into_the_store(tmp_path):
+    summary = tmp_path / "runs.json"
+    env = {**os.environ, "NSLKIT_RESULTS": str(tmp_path / "results"), "OMP_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "paper_runs.py"), "--scale", "smoke", "--stages", "main",
+                        "--device", "cpu", "--summary", str(summary)], capture_output=True, text=True, env=env,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(summary.read_text())
+    assert out["scale"] == "smoke" and out["wall_s"]["main"] > 0 and out["device"].startswith("cpu")
+    for activation in ("silu", "leaky_relu"):  # both activations, every width, loadable without training
+        nk.study.main_sweep("smoke", activation, store=tmp_path / "results", train=False)
+    assert len(list((tmp_path / "results").glob("*.npz"))) == 2 * len(nk.study.SWEEP_WIDTHS)
+
+
+def test_gpu_session_script_parses():
+    p = subprocess.run(["bash", "-n", str(ROOT / "scripts" / "gpu_session.sh")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
