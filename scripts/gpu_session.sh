@@ -2,8 +2,9 @@
 # Everything issue 5 needs a GPU for, as one device call (the performance chapter says why):
 #   1. the CUDA tests of the fast path (kernel against eager, CUDA graph against plain launches);
 #   2. the bench at the issue's size (S = 1000, N = 10, P = 1000): every backend, both dtypes;
-#   3. the paper-scale runs, stage by stage (STAGES, default all), the main sweep first: its wall
-#      time is the issue's 2-minute target.
+#   3. the paper-scale main sweep, both activations, from scratch into a scratch store: its wall
+#      time is the issue's 2-minute target; its medians are compared with the committed CPU runs;
+#   4. the remaining paper-scale runs into results/, stage by stage (STAGES).
 # Usage on the device machine, from the repository root:  bash scripts/gpu_session.sh
 # What comes back under $OUT (at most 8 files of 16 MB): logs.tgz (versions, pytest log, bench
 # JSON and table, stage wall times) and results_N.tar (the new result files, at most 15 MB each).
@@ -26,10 +27,27 @@ timeout 300 $PY -m nslkit bench --seeds 1000 --width 10 --points 1000 --steps 20
 $PY -c "import json, sys, nslkit.bench as b; print(b.format_table(json.load(open(sys.argv[1]))))" "$W/bench.json" \
     > "$W/bench.md" 2>&1
 cat "$W/bench.md"
-timeout "${STAGE_TIMEOUT:-1200}" $PY scripts/paper_runs.py --scale paper --device cuda \
+timeout 600 $PY scripts/paper_runs.py --scale paper --device cuda --stages main --store "$W/scratch" \
+    --summary "$W/main_sweep.json" > /dev/null 2> "$W/main_sweep.err"
+cat "$W/main_sweep.json"
+$PY - "$W/scratch" > "$W/main_vs_committed.txt" 2>&1 <<'PYEOF'
+import sys, numpy as np
+from nslkit import study
+for act in ("silu", "leaky_relu"):
+    gpu = study.main_sweep("paper", act, store=sys.argv[1], train=False)
+    try:
+        cpu = study.main_sweep("paper", act, train=False)
+    except FileNotFoundError:
+        print(act, "no committed paper-scale runs to compare with"); continue
+    for w in gpu:
+        print(f"{act} N={w}: median train MSE GPU {np.median(gpu[w].train_mse):.3e} "
+              f"committed {np.median(cpu[w].train_mse):.3e} ({cpu[w].provenance['device']})")
+PYEOF
+cat "$W/main_vs_committed.txt"
+timeout "${STAGE_TIMEOUT:-900}" $PY scripts/paper_runs.py --scale paper --device cuda \
     --stages ${STAGES:-main wide disentangle unary products} --summary "$W/runs.json" > /dev/null 2> "$W/runs.err"
 cat "$W/runs.json"
-tar -czf "$OUT/logs.tgz" -C "$W" .
+tar -czf "$OUT/logs.tgz" --exclude=./scratch -C "$W" .
 # the new result files, in tarballs of at most 15 MB (npz files are compressed already)
 find results -name '*.npz' -newer "$W/.start" | sort | $PY -c '
 import os, sys, tarfile

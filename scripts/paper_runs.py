@@ -4,7 +4,8 @@
         --summary runs.json
 
 Each stage goes through nslkit.study, so the files land where the notebooks look for them
-(the default results store, or $NSLKIT_RESULTS). Stored runs are loaded, not retrained. On a
+(the default results store, $NSLKIT_RESULTS, or --store). Stored runs are loaded, not
+retrained: to time a stage from scratch, give it an empty --store. On a
 GPU every width of a stage trains side by side in one launch sequence (the triton backend).
 """
 from __future__ import annotations
@@ -22,8 +23,8 @@ from nslkit.scales import SCALES
 from nslkit.train import device_name, resolve_device
 
 
-def _stages(scale: str, device: str) -> dict:
-    common = {"store": None, "train": True, "device": device, "progress": True}
+def _stages(scale: str, device: str, store) -> dict:
+    common = {"store": store, "train": True, "device": device, "progress": True}
     return {
         "main": lambda: [study.main_sweep(scale, act, **common) for act in ("silu", "leaky_relu")],
         "wide": lambda: study.wide_network(scale, **common),
@@ -40,10 +41,11 @@ def main(argv=None) -> int:
     p.add_argument("--stages", nargs="+", default=["main", "wide", "disentangle", "unary", "products"],
                    choices=["main", "wide", "disentangle", "unary", "products"])
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--store", default=None, help="results folder (default: $NSLKIT_RESULTS or results/)")
     p.add_argument("--summary", type=Path, default=None, help="write the wall times here as JSON")
     a = p.parse_args(argv)
     dev = resolve_device(a.device)
-    stages = _stages(a.scale, str(dev))
+    stages = _stages(a.scale, str(dev), a.store)
     out = {"scale": a.scale, "device": device_name(dev), "torch": torch.__version__, "wall_s": {}}
     for name in a.stages:
         t0 = time.perf_counter()
