@@ -81,8 +81,9 @@ def train_many(
         One :class:`nslkit.train.Results` per config, in order. Their provenance ``wall_s`` is
         the wall time of the whole launch sequence, and ``trained_with`` lists its widths.
     """
-    from .train import _provenance, finish
+    from .train import _git_commit, _provenance, finish
 
+    _git_commit()  # pin the commit before training, as train() does
     cfgs = list(cfgs)
     if not cfgs:
         raise ValueError("no configs given")

@@ -175,7 +175,7 @@ def evaluate_mse(
 
 @functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
-    """HEAD (and +dirty) when this process first trained: the code it imported, not later edits."""
+    """HEAD (and +dirty) when this process started its first training, not after later commits."""
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
@@ -239,6 +239,7 @@ def train(
     dev = resolve_device(device)
     dtype = getattr(torch, cfg.dtype)
     t0 = time.perf_counter()
+    _git_commit()  # pin the commit now: a commit made while this trains must not be recorded
     x, y = (t.to(dev, dtype) for t in training_data(cfg))
     backend = resolve_backend(backend, cfg, dev, x.shape[0])
     if backend == "triton":
