@@ -115,7 +115,7 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
 
     "auto" is the Triton kernel on CUDA when triton is installed; otherwise TorchInductor for
     runs of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else
-    eager. On the CPU the compiled path is 3-4× faster than eager at paper-sized batches
+    eager. On the CPU the compiled path is 1.5-3.5× faster than eager at paper-sized batches
     (``python -m nslkit bench``; docs in the performance chapter).
     """
     if backend not in BACKENDS:
