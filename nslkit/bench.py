@@ -29,7 +29,7 @@ from .reference import train_naive
 from .roofline import flops_per_neuron_point_step, peak_flops
 from .train import _provenance, device_name, resolve_device, train
 
-__all__ = ["bench", "available_backends", "format_table"]
+__all__ = ["bench", "available_backends", "format_table", "describe", "table_rows"]
 
 
 def available_backends(device: torch.device) -> list[str]:
@@ -131,21 +131,32 @@ def bench(
     }
 
 
+def describe(r: dict[str, Any]) -> tuple[str, list[str]]:
+    """The run's one-line description (device, torch, commit, date, config) and its roofline lines."""
+    c = r["config"]
+    head = (f"{r['device']}, torch {r['torch']}, commit {r['provenance']['git_commit']}, "
+            f"{r['provenance']['date']}; S = {c['seeds']}, N = {c['width']}, P = {c['points']}, "
+            f"{c['activation']}, {c['target']}")
+    roofs = [f"roofline {dtype}: {rl['peak_flops']:.3g} flop/s ({rl['source']}) / "
+             f"{rl['flops_per_neuron_point_step']} flops = {rl['neuron_point_steps_per_s']:.3g} "
+             "network·neuron·point-steps/s" for dtype, rl in r["roofline"].items()]
+    return head, roofs
+
+
+def table_rows(r: dict[str, Any]) -> list[dict[str, str]]:
+    """The rows of :func:`bench`'s result as formatted strings, one dict per (trainer, dtype)."""
+    return [{"trainer": row["trainer"], "dtype": row["dtype"],
+             "network-steps/s": f"{row['network_steps_per_s']:.3g}",
+             "network·neuron·point-steps/s": f"{row['neuron_point_steps_per_s']:.3g}",
+             "of roofline": f"{row['roofline_fraction']:.2%}", "vs naive": f"{row['vs_naive']:.3g}×"}
+            for row in r["rows"]]
+
+
 def format_table(r: dict[str, Any]) -> str:
     """The result of :func:`bench` as a Markdown table, with a header line naming the run."""
-    c = r["config"]
-    lines = [f"{r['device']}, torch {r['torch']}, commit {r['provenance']['git_commit']}, "
-             f"{r['provenance']['date']}; S = {c['seeds']}, N = {c['width']}, P = {c['points']}, "
-             f"{c['activation']}, {c['target']}",
-             "", "| trainer | dtype | network-steps/s | network·neuron·point-steps/s | of roofline | vs naive |",
-             "|---|---|---|---|---|---|"]
-    for row in r["rows"]:
-        lines.append(f"| {row['trainer']} | {row['dtype']} | {row['network_steps_per_s']:.3g} | "
-                     f"{row['neuron_point_steps_per_s']:.3g} | {row['roofline_fraction']:.2%} | "
-                     f"{row['vs_naive']:.3g}× |")
-    lines.append("")
-    for dtype, rl in r["roofline"].items():
-        lines.append(f"roofline {dtype}: {rl['peak_flops']:.3g} flop/s ({rl['source']}) / "
-                     f"{rl['flops_per_neuron_point_step']} flops = {rl['neuron_point_steps_per_s']:.3g} "
-                     "network·neuron·point-steps/s")
-    return "\n".join(lines)
+    head, roofs = describe(r)
+    rows = table_rows(r)
+    cols = list(rows[0])
+    lines = [head, "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(row[k] for k in cols) + " |" for row in rows]
+    return "\n".join([*lines, "", *roofs])
