@@ -120,19 +120,23 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
-    from . import kernel  # imports triton, so only once a backend is chosen
-
     if backend == "auto":
-        if device.type == "cuda" and kernel.available("cuda"):
+        if device.type == "cuda" and _kernel().available("cuda"):
             return "triton"
         work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
         backend = "compiled" if work >= COMPILE_THRESHOLD and compile_works(device.type) else "eager"
     elif backend == "compiled" and not compile_works(device.type):
         raise ValueError("backend 'compiled' was asked for but torch.compile does not work here; use 'eager'")
-    elif backend == "triton" and not kernel.available(device.type):
+    elif backend == "triton" and not _kernel().available(device.type):
         raise ValueError(f"backend 'triton' was asked for on {device.type}, but it needs the triton package and a "
                          "CUDA GPU (or TRITON_INTERPRET=1 on the CPU, for tests); use 'eager' or 'compiled'")
     return backend
+
+
+def _kernel():
+    from . import kernel  # imports triton: only where the Triton backend is in question
+
+    return kernel
 
 
 def make_optimizer(params: Sequence[torch.Tensor], cfg: TrainConfig):
