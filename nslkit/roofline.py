@@ -14,8 +14,8 @@ r σ'(z), Σ_p r σ'(z), Σ_p r σ(z)           1 + 1 + 2
 
 so 4D + 6 flops plus the activation's. SiLU needs one exponential and one division
 (σ = 1 / (1 + e^{-z}) and one addition, then h = z σ and σ' = σ + h (1 − σ): 5 flops
-besides). Neither has a
-hardware instruction in float64: we charge an exponential :data:`EXP_FLOPS` = 20 flops (a
+besides). Neither has a hardware instruction in float64: we charge an exponential
+:data:`EXP_FLOPS` = 20 flops (a
 Cody–Waite range reduction and a degree-11 polynomial by Horner's rule, about ten fused
 multiply-adds) and a division :data:`DIV_FLOPS` = 8 (a reciprocal estimate refined by Newton
 steps). These are conventions for a yardstick, not measurements; float32 exponentials are
