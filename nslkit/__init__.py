@@ -1,27 +1,29 @@
 """nslkit: train thousands of tiny networks at once to reproduce Liu & Tegmark (2023),
 "A Neural Scaling Law from Lottery Ticket Ensembling".
 
-Data flow: target (:mod:`.targets`, :mod:`.data`) → population (:mod:`.population`) →
-train (:mod:`.train`, :mod:`.fused`) → store (:mod:`.store`, :mod:`.experiment`,
-:mod:`.study`) → analysis (:mod:`.fits`, :mod:`.peaks`, :mod:`.symmetry`, :mod:`.ensembles`,
-:mod:`.algorithms`, :mod:`.disentangle`)
-→ claims ledger (:mod:`.claims`) → plots (:mod:`.plots`, imported on its own since it loads
-matplotlib: ``from nslkit import plots``).
-:mod:`.protocol` holds the evidence for the protocol defaults, :mod:`.reference` the naive
-loop that the tests and the benchmark compare against, :mod:`.scales` the named scales.
+The listing is the data flow. At the base, the experiment and its networks: :mod:`.targets`,
+:mod:`.activations`, :mod:`.config`, :mod:`.data`, :mod:`.population`, and the records every
+layer reads, :mod:`.results` and :mod:`.provenance`. Then training: :mod:`.train`, which picks
+one of the interchangeable step implementations in :mod:`.backends`, and the store
+(:mod:`.store`, :mod:`.experiment`: load what is stored, train what is missing). Beside them,
+:mod:`.analysis`: measurements on trained networks that never import the trainer or the store.
+On top, :mod:`.paper`: this paper's protocol, runs and claims ledger, and :mod:`.plots` (imported
+on its own since it loads matplotlib: ``from nslkit import plots``).
 """
-from . import algorithms, claims, disentangle, ensembles, fits, peaks, study, symmetry
-from .config import FORMAT_VERSION, TrainConfig, seed_list
+from .activations import ACTIVATIONS
+from .analysis import algorithms, disentangle, ensembles, fits, peaks, shapes, symmetry, width2
+from .config import FORMAT_VERSION, TrainConfig, learning_rate, seed_list
 from .data import test_data, training_data
 from .experiment import run, sweep
-from .population import ACTIVATIONS, Population, forward, init_population, loss_and_grads, neuron_outputs
-from .protocol import PUBLISHED_TICKET, published_ticket, ticket_gradient_norm, ticket_mse
-from .scales import SCALES, scale_config, scale_label
+from .paper import claims, protocol, scales, study
+from .paper.protocol import PUBLISHED_TICKET, published_ticket, ticket_gradient_norm, ticket_mse
+from .paper.scales import SCALES, scale_config, scale_label
+from .population import Population, evaluate_mse, forward, init_population, loss_and_grads, neuron_outputs
+from .provenance import VERSION as __version__
+from .results import Results
 from .store import Store, StoreError, default_results_dir
 from .targets import TARGETS, get_target, target_names
-from .train import Results, evaluate_mse, learning_rate, resolve_device, train, train_widths
-
-__version__ = "0.1.0"
+from .train import resolve_device, train, train_widths
 
 __all__ = [
     "__version__",
@@ -31,8 +33,12 @@ __all__ = [
     "ensembles",
     "fits",
     "peaks",
+    "protocol",
+    "scales",
+    "shapes",
     "study",
     "symmetry",
+    "width2",
     "neuron_outputs",
     "ACTIVATIONS",
     "FORMAT_VERSION",

@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from .config import DTYPES, PLACEMENTS, TrainConfig, seed_list
-from .population import ACTIVATIONS
+from .activations import ACTIVATIONS
+from .checks import integer
 from .store import Store
 from .targets import target_names
 from .train import BACKENDS, resolve_backend, resolve_device
@@ -29,12 +30,9 @@ class _Parser(argparse.ArgumentParser):
 def _int_at_least(minimum: int, what: str):
     def parse(s: str) -> int:
         try:
-            v = int(s)
+            return integer(int(s), repr(s), minimum)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{s!r} is not a {what}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"{s!r} is not a {what} (must be >= {minimum})")
-        return v
 
     return parse
 
@@ -142,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         p.exit(2, f"nslkit {a.command}: error: {e}\n")
     if bench:
-        from .bench import bench as run_bench, format_table
+        from .backends.bench import bench as run_bench, format_table
 
         r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev,
                       None if a.backend == "auto" else [a.backend], DTYPES if a.dtype == "both" else [a.dtype])

@@ -37,10 +37,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .population import ACTIVATIONS
+import torch
+
+from .activations import check_activation
+from .checks import choice, integer, number
 from .targets import get_target
 
-__all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "seed_list"]
+__all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "seed_list", "learning_rate", "make_optimizer"]
 
 #: Bumped whenever the numbers a config produces, or the stored layout, change.
 FORMAT_VERSION = 1
@@ -53,15 +56,10 @@ def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
     if isinstance(seeds, bool):
         raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
     if isinstance(seeds, int):
-        if seeds < 1:
-            raise ValueError(f"seed count must be a positive integer, got {seeds}")
-        return tuple(range(seeds))
-    out = tuple(seeds)
+        return tuple(range(integer(seeds, "seed count")))
+    out = tuple(integer(s, "each seed", minimum=0) for s in seeds)
     if not out:
         raise ValueError("seed list is empty")
-    for s in out:
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise ValueError(f"seeds must be non-negative integers, got {s!r}")
     if len(set(out)) != len(out):
         raise ValueError("seed list has duplicates")
     return out
@@ -94,8 +92,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         t = get_target(self.target)  # raises on an unknown target
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
+        check_activation(self.activation)
         object.__setattr__(self, "seeds", seed_list(self.seeds))
         object.__setattr__(self, "domain", tuple(float(d) for d in self.domain))
         if self.points is None:
@@ -103,25 +100,16 @@ class TrainConfig:
         if self.placement is None:
             object.__setattr__(self, "placement", "grid" if t.dim == 1 else "uniform")
         for name in ("width", "steps", "lr_step", "points", "test_points", "curve_points"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if isinstance(self.data_seed, bool) or not isinstance(self.data_seed, int) or self.data_seed < 0:
-            raise ValueError(f"data_seed must be a non-negative integer, got {self.data_seed!r}")
+            integer(getattr(self, name), name)
+        integer(self.data_seed, "data_seed", minimum=0)
         for name in ("lr", "lr_decay", "negative_slope"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{name} must be a finite number, got {v!r}")
-            if name != "negative_slope" and v <= 0:
-                raise ValueError(f"{name} must be positive, got {v!r}")
-            object.__setattr__(self, name, float(v))  # 1 and 1.0 must give one key
+            # float(): 1 and 1.0 must give one key
+            object.__setattr__(self, name, number(getattr(self, name), name, positive=name != "negative_slope"))
         lo, hi = self.domain if len(self.domain) == 2 else (math.nan, math.nan)
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"domain must be two finite numbers LO < HI, got {self.domain!r}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"unknown dtype {self.dtype!r}; valid dtypes: {', '.join(DTYPES)}")
-        if self.placement not in PLACEMENTS:
-            raise ValueError(f"unknown placement {self.placement!r}; valid placements: {', '.join(PLACEMENTS)}")
+        choice(self.dtype, "dtype", DTYPES)
+        choice(self.placement, "placement", PLACEMENTS)
         if self.placement == "grid" and round(self.points ** (1 / t.dim)) ** t.dim != self.points:
             n = round(self.points ** (1 / t.dim))
             raise ValueError(
@@ -133,6 +121,11 @@ class TrainConfig:
     def dim(self) -> int:
         """Input dimension D of the target."""
         return get_target(self.target).dim
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        """The dtype as a ``torch.dtype``."""
+        return getattr(torch, self.dtype)
 
     def replace(self, **changes: Any) -> "TrainConfig":
         """A copy with some fields changed (validated again)."""
@@ -161,3 +154,16 @@ class TrainConfig:
         """SHA-256 of the canonical JSON of every field: the results-store key."""
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """The learning rate used by update ``step`` (0-based): lr · lr_decay^⌊step / lr_step⌋."""
+    return cfg.lr * cfg.lr_decay ** (step // cfg.lr_step)
+
+
+def make_optimizer(params, cfg: TrainConfig):
+    """The paper's optimiser for ``params``: Adam (torch defaults: betas (0.9, 0.999), eps 1e-8)
+    at ``cfg.lr``, and its StepLR schedule (× ``lr_decay`` every ``lr_step`` steps)."""
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_decay)
+    return opt, sched

@@ -8,8 +8,9 @@ from typing import Iterable
 import torch
 
 from .config import TrainConfig
+from .results import Results
 from .store import Store, StoreError
-from .train import Results, train_widths
+from .train import train_widths
 
 __all__ = ["run", "sweep"]
 

@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from .scales import scale_label
-from .train import Results
+from .paper.scales import scale_label
+from .results import Results
 
 __all__ = ["loss_histograms", "histogram_grid", "histogram_with_peaks", "scaling_law", "interpolation",
            "network_diagram", "neuron_scatter", "ticket_functions", "ensemble_comparison", "ensemble_curve",

@@ -17,18 +17,18 @@ from typing import Iterable
 
 import torch
 
+from .activations import activate
+from .checks import integer
+
 __all__ = [
-    "ACTIVATIONS",
     "Population",
     "init_population",
-    "activate",
     "forward",
     "neuron_outputs",
     "loss_and_grads",
+    "seed_chunks",
+    "evaluate_mse",
 ]
-
-ACTIVATIONS = ("silu", "relu", "leaky_relu")
-
 
 @dataclass
 class Population:
@@ -80,8 +80,7 @@ def init_population(
     bias U(±1/√N). Drawn in float32 on the CPU (nn.Linear's default dtype), then cast, so
     float32 and float64 runs start from the same point and no device changes the draw.
     """
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}")
+    integer(width, "width")
     ws, bs, vs, cs = [], [], [], []
     for s in seeds:
         g = torch.Generator().manual_seed(int(s))
@@ -97,29 +96,6 @@ def init_population(
     if not ws:
         raise ValueError("no seeds given")
     return Population(torch.stack(ws), torch.stack(bs), torch.stack(vs), torch.stack(cs)).to(device, dtype)
-
-
-def activate(z: torch.Tensor, activation: str, negative_slope: float = 0.01, grad: bool = False):
-    """σ(z), and σ'(z) when ``grad``: elementwise, any shape.
-
-    σ' at z = 0 follows torch's autograd (ReLU: 0, LeakyReLU: negative_slope).
-    """
-    if activation == "silu":
-        s = torch.sigmoid(z)
-        h = z * s
-        # σ'(z) = s (1 + z (1 - s)) = s + h (1 - s)
-        return (h, torch.addcmul(s, h, 1 - s)) if grad else h
-    if activation == "relu":
-        h = torch.relu(z)
-        return (h, (z > 0).to(z.dtype)) if grad else h
-    if activation == "leaky_relu":
-        pos = z > 0
-        h = torch.where(pos, z, z * negative_slope)
-        if not grad:
-            return h
-        one = torch.ones((), dtype=z.dtype, device=z.device)
-        return h, torch.where(pos, one, one * negative_slope)
-    raise ValueError(f"unknown activation {activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
 
 
 def _preactivation(pop: Population, x: torch.Tensor) -> torch.Tensor:
@@ -177,3 +153,26 @@ def loss_and_grads(
     dv = torch.bmm(h, rx)[..., 0]  # (S, N, P) @ (S, P, 1 + D) -> (S, N)
     t = torch.bmm(a, rx) * pop.v.unsqueeze(-1)  # (S, N, P) @ (S, P, 1 + D) -> (S, N, 1 + D)
     return loss, Population(t[..., 1:], t[..., 0], dv, dc)
+
+
+def seed_chunks(S: int, per_seed: int, max_elements: int) -> list[slice]:
+    """Slices of the S seeds such that each holds at most ``max_elements`` (≥ one seed) of
+    ``per_seed`` elements each: how batched work is cut to bound memory without changing a bit."""
+    size = max(1, max_elements // max(1, per_seed))
+    return [slice(i, min(S, i + size)) for i in range(0, S, size)]
+
+
+def evaluate_mse(
+    pop: Population,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    activation: str,
+    negative_slope: float = 0.01,
+    max_elements: int = 1 << 22,
+) -> torch.Tensor:
+    """MSE of every network on (x (P, D), y (P,)), chunked over seeds: (S,)."""
+    out = []
+    for sl in seed_chunks(len(pop), pop.width * x.shape[0], max_elements):
+        f = forward(pop.select(sl), x, activation, negative_slope)  # (S_chunk, P)
+        out.append((f - y).square().mean(dim=1))
+    return torch.cat(out)

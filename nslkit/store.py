@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import TrainConfig
-from .train import Results
+from .results import Results
 
 __all__ = ["Store", "StoreError", "default_results_dir", "RESULTS_ENV", "KEEP"]
 

@@ -24,7 +24,7 @@ timeout 300 $PY -m pytest -q -p no:cacheprovider -o addopts="" tests/test_fast.p
 tail -3 "$W/pytest.log"
 timeout 300 $PY -m nslkit bench --seeds 1000 --width 10 --points 1000 --steps 200 --naive-networks 3 \
     --naive-steps 200 --json > "$W/bench.json" 2> "$W/bench.err"
-$PY -c "import json, sys, nslkit.bench as b; print(b.format_table(json.load(open(sys.argv[1]))))" "$W/bench.json" \
+$PY -c "import json, sys, nslkit.backends.bench as b; print(b.format_table(json.load(open(sys.argv[1]))))" "$W/bench.json" \
     > "$W/bench.md" 2>&1
 cat "$W/bench.md"
 timeout 600 $PY scripts/paper_runs.py --scale paper --device cuda --stages main --store "$W/scratch" \

@@ -19,8 +19,9 @@ from pathlib import Path
 import torch
 
 from nslkit import study
-from nslkit.scales import SCALES
-from nslkit.train import device_name, resolve_device
+from nslkit.paper.scales import SCALES
+from nslkit.provenance import device_name
+from nslkit.train import resolve_device
 
 
 def _stages(scale: str, device: str, store) -> dict:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 # Without a GPU, Triton kernels run in its CPU interpreter, so that the tests can check the fast
-# path (nslkit.kernel) against the eager trainer. It must be set before nslkit.kernel is imported.
+# path (nslkit.backends.triton_step) against the eager trainer. It must be set before nslkit.backends.triton_step is imported.
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 

@@ -4,7 +4,7 @@ import pytest
 from scipy.special import expit
 from sklearn.metrics import adjusted_rand_score
 
-from nslkit.algorithms import (
+from nslkit.analysis.algorithms import (
     SWAP,
     _standardise,
     cluster_losses,
@@ -15,8 +15,8 @@ from nslkit.algorithms import (
     parameter_pca,
     params7,
     representative,
-    swap_neurons,
 )
+from nslkit.analysis.width2 import swap_neurons
 
 # Planted centres as (w1, w2, b1, b2, v1, v2, c). SYM is swap-invariant (w1 = w2, b1 = b2,
 # v1 = v2), so its blob is its own mirror image; A and B are not, so each appears as two

@@ -4,7 +4,7 @@ import pytest
 
 import nslkit as nk
 from nslkit import claims
-from nslkit.study import PAPER_WIDTHS, SWEEP_WIDTHS, WIDE_WIDTH
+from nslkit.paper.scales import PAPER_WIDTHS, SWEEP_WIDTHS, WIDE_WIDTH
 
 PUBLISHED = np.array(nk.PUBLISHED_TICKET)
 

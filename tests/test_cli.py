@@ -93,7 +93,7 @@ def test_bench_json():
         assert row["roofline_fraction"] == pytest.approx(row["neuron_point_steps_per_s"] / rl["neuron_point_steps_per_s"])
         naive = next(n for n in r["rows"] if n["trainer"] == "naive" and n["dtype"] == row["dtype"])
         assert row["vs_naive"] == pytest.approx(row["network_steps_per_s"] / naive["network_steps_per_s"])
-    assert r["roofline"]["float64"]["flops_per_neuron_point_step"] == 43  # SiLU, D = 1: see nslkit.roofline
+    assert r["roofline"]["float64"]["flops_per_neuron_point_step"] == 43  # SiLU, D = 1: see nslkit.backends.roofline
 
 
 def test_bench_table_one_dtype():

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-import nslkit.disentangle as dis
-from nslkit.disentangle import (
+import nslkit.analysis.disentangle as dis
+from nslkit.analysis.disentangle import (
     GOOD_R2,
     USELESS_R2,
     disentangle,
@@ -15,12 +15,12 @@ from nslkit.disentangle import (
     finetune,
     hessian_condition,
     lstsq,
-    network_mse,
     pair_neurons,
     pairing_cost,
     tickets,
 )
-from nslkit.protocol import PUBLISHED_TICKET
+from nslkit.analysis.width2 import network_mse
+from nslkit.paper.protocol import PUBLISHED_TICKET
 
 X = np.linspace(-2.0, 2.0, 100)
 Y = X**2

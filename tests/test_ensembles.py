@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nslkit.ensembles import (
+from nslkit.analysis.ensembles import (
     Comparison,
     OptimalEnsemble,
     compare_distributions,

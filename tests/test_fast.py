@@ -9,10 +9,11 @@ import torch
 
 from conftest import cuda, needs_triton, rel_err
 from nslkit import TrainConfig, train, train_widths
-from nslkit.fast import WARMUP_STEPS, train_many
-from nslkit.kernel import MAX_TILE, adam_schedule, block_shape
-from nslkit.study import PAPER_WIDTHS, SWEEP_WIDTHS
-from nslkit.train import learning_rate, make_optimizer, resolve_backend
+from nslkit.backends.triton_sweep import WARMUP_STEPS, train_many
+from nslkit.backends.triton_step import MAX_TILE, adam_schedule, block_shape
+from nslkit.paper.scales import PAPER_WIDTHS, SWEEP_WIDTHS
+from nslkit.config import learning_rate, make_optimizer
+from nslkit.train import resolve_backend
 from test_train import _check_against_reference
 
 pytestmark = needs_triton
@@ -93,7 +94,7 @@ def test_configs_trained_together_must_share_the_schedule():
 
 
 def test_backend_choice(monkeypatch):
-    from nslkit import kernel
+    from nslkit.backends import triton_step as kernel
 
     cfg = TrainConfig(width=2, seeds=1, steps=10)
     assert resolve_backend("auto", cfg, torch.device("cpu"), 100) == "eager"  # never the interpreter

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nslkit import fits
+from nslkit import fits, shapes
 
 WIDTHS = np.array([10, 20, 30, 40, 50])  # the paper's scaling-law widths (Sec. 2.2)
 BROKEN_WIDTHS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 50])
@@ -166,7 +166,7 @@ def test_interpolation_exponent_is_four(f):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"pieces": 0}, "pieces must be an integer ≥ 1, got 0"),
+        ({"pieces": 0}, "pieces must be a positive integer, got 0"),
         ({"pieces": 4, "domain": (2.0, -2.0)}, "lo < hi"),
         ({"pieces": 4, "points": 1}, "points must be an integer ≥ 2"),
     ],
@@ -218,22 +218,22 @@ WIDTHS_A = [10, 20, 30, 40, 50]
     ([1e-3 * (n / 10) ** 0.5 for n in WIDTHS_A], "rises"),
 ])
 def test_curve_shape_classifies_planted_curves(medians, shape):
-    res = fits.curve_shape(WIDTHS_A, _planted_curve(medians), n_boot=200)
+    res = shapes.curve_shape(WIDTHS_A, _planted_curve(medians), n_boot=200)
     assert res.shape == shape
-    assert res.shape in fits.CURVE_SHAPES
+    assert res.shape in shapes.CURVE_SHAPES
 
 
 def test_curve_shape_early_n1_then_flat():
     widths = [10, 20, 30, 60, 100]  # N^-1 over 10-30, then N^-0.1: overall α ≈ 0.5
     medians = [1 / 10, 1 / 20, 1 / 30, 1 / 30 * (30 / 60) ** 0.1, 1 / 30 * (30 / 100) ** 0.1]
-    res = fits.curve_shape(widths, _planted_curve(medians), n_boot=200)
+    res = shapes.curve_shape(widths, _planted_curve(medians), n_boot=200)
     assert res.shape == "N^-1, then flattens"
     assert abs(res.early.alpha - 1) < 0.05 and res.late.alpha < 0.2
 
 
 def test_curve_shape_needs_four_widths():
     with pytest.raises(ValueError, match="at least 4"):
-        fits.curve_shape([10, 20, 30], _planted_curve([1, 2, 3]))
+        shapes.curve_shape([10, 20, 30], _planted_curve([1, 2, 3]))
 
 
 def test_n1_window_finds_the_planted_range():
@@ -242,11 +242,11 @@ def test_n1_window_finds_the_planted_range():
     med = {1: 1.0, 2: 2 ** -3, 3: 3 ** -3, 4: 4 ** -3, 10: 1e-3}
     med.update({n: 1e-3 * 10 / n for n in (20, 30, 40)})
     med[50] = 2 * med[40]  # rises at the end
-    res = fits.n1_window(widths, _planted_curve([med[n] for n in widths]), n_boot=200)
+    res = shapes.n1_window(widths, _planted_curve([med[n] for n in widths]), n_boot=200)
     assert res.widths == (10, 20, 30, 40)
     assert abs(res.fit.alpha - 1) < 0.05
 
 
 def test_n1_window_none_when_nothing_follows():
-    res = fits.n1_window([10, 20, 30, 40], _planted_curve([n ** -3.0 for n in (10, 20, 30, 40)]), n_boot=50)
+    res = shapes.n1_window([10, 20, 30, 40], _planted_curve([n ** -3.0 for n in (10, 20, 30, 40)]), n_boot=50)
     assert res.widths == () and res.fit is None

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nslkit.peaks import MIN_BANDWIDTH, Peaks, assign_peaks, count_modes, find_peaks, peak_members
+from nslkit.analysis.peaks import MIN_BANDWIDTH, Peaks, assign_peaks, count_modes, find_peaks, peak_members
 
 CENTRES = np.array([-6.0, -4.0, -2.0])  # log10 of the planted cluster centres
 SIGMA = 0.15  # decades
@@ -92,7 +92,7 @@ def test_bad_options_raise():
     with pytest.raises(ValueError, match="min_prominence"):
         find_peaks(losses, min_prominence=1.5)
     p = find_peaks(losses)
-    with pytest.raises(ValueError, match=r"k must be an integer in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"k \(a peak.s index\) must be an integer in \[0, 2\]"):
         peak_members(losses, p, k=3)
     with pytest.raises(ValueError, match="finite and positive"):
         assign_peaks([1e-3, -1.0], p)

@@ -6,9 +6,10 @@ import torch
 from torch import nn
 
 from nslkit import ACTIVATIONS, TrainConfig, forward, init_population, loss_and_grads
-from nslkit.fused import fused_loss_and_grads
-from nslkit.population import Population, activate
-from nslkit.reference import naive_network
+from nslkit.backends.compiled import fused_loss_and_grads
+from nslkit.activations import activate
+from nslkit.population import Population
+from nslkit.backends.reference import naive_network
 
 
 @pytest.mark.parametrize("dim", [1, 3])

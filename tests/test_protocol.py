@@ -5,7 +5,7 @@ import torch
 
 import nslkit as nk
 from nslkit import PUBLISHED_TICKET, TrainConfig, evaluate_mse, published_ticket
-from nslkit.protocol import ticket_gradient_norm, ticket_mse
+from nslkit.paper.protocol import ticket_gradient_norm, ticket_mse
 
 
 def _numpy_ticket_mse(lo, hi, n):

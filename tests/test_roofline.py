@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from nslkit.roofline import (ACTIVATION_FLOPS, DIV_FLOPS, EXP_FLOPS, GPU_PEAKS, flops_per_neuron_point_step,
+from nslkit.backends.roofline import (ACTIVATION_FLOPS, DIV_FLOPS, EXP_FLOPS, GPU_PEAKS, flops_per_neuron_point_step,
                              measured_peak, peak_flops)
 
 

@@ -3,15 +3,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nslkit.protocol import PUBLISHED_TICKET
-from nslkit.symmetry import (
+from nslkit.paper.protocol import PUBLISHED_TICKET
+from nslkit.analysis.symmetry import (
     canonical_pairs,
     energy_distance,
     match_ticket,
     mirror_test,
     nearest_mirror_ratio,
     pair_asymmetry,
-    silu_derivatives,
     taylor_conditions,
     ticket_summary,
 )
@@ -168,26 +167,6 @@ def test_pair_asymmetry():
     np.testing.assert_allclose(asym.max, [1.0, 0.0])
     with pytest.raises(ValueError, match=r"shape \(S, 7\)"):
         pair_asymmetry(np.zeros((3, 6)))
-
-
-def test_silu_derivatives_sympy_and_finite_differences():
-    z = np.linspace(-6.0, 6.0, 25)
-    sigma, d2, d4 = silu_derivatives(z)
-    np.testing.assert_allclose(sigma, z / (1 + np.exp(-z)), rtol=1e-13, atol=1e-15)
-    # Central differences of σ with step h: truncation O(h²), so tolerance 1e-6 (d2), 1e-4 (d4).
-    h = 1e-3
-    f = lambda x: silu_derivatives(x)[0]  # noqa: E731
-    fd2 = (f(z + h) - 2 * f(z) + f(z - h)) / h**2
-    np.testing.assert_allclose(d2, fd2, atol=1e-6)
-    h = 1e-2
-    fd4 = (f(z + 2 * h) - 4 * f(z + h) + 6 * f(z) - 4 * f(z - h) + f(z - 2 * h)) / h**4
-    np.testing.assert_allclose(d4, fd4, atol=1e-4)
-    sympy = pytest.importorskip("sympy")
-    x = sympy.Symbol("x")
-    silu = x / (1 + sympy.exp(-x))
-    for order, ours in ((2, d2), (4, d4)):
-        exact = sympy.lambdify(x, sympy.diff(silu, x, order), "numpy")(z)
-        np.testing.assert_allclose(ours, exact, rtol=1e-10, atol=1e-13)
 
 
 def test_taylor_conditions_on_published_ticket():

@@ -5,8 +5,10 @@ import torch
 
 from conftest import cuda, rel_err
 from nslkit import ACTIVATIONS, TrainConfig, learning_rate, train, training_data
-from nslkit.reference import train_naive
-from nslkit.train import curve_steps, make_optimizer, resolve_backend, resolve_device
+from nslkit.backends.reference import train_naive
+from nslkit.config import make_optimizer
+from nslkit.results import curve_steps
+from nslkit.train import resolve_backend, resolve_device
 
 
 def _check_against_reference(cfg, backend, tol=1e-9):

@@ -38,7 +38,7 @@ import time
 import torch
 
 __all__ = ["EXP_FLOPS", "DIV_FLOPS", "ACTIVATION_FLOPS", "GPU_PEAKS", "flops_per_neuron_point_step",
-           "measured_peak", "peak_flops"]
+           "measured_peak", "peak_flops", "synchronize"]
 
 EXP_FLOPS = 20
 DIV_FLOPS = 8
@@ -66,18 +66,22 @@ def flops_per_neuron_point_step(activation: str, dim: int = 1) -> int:
     return 4 * dim + 6 + ACTIVATION_FLOPS[activation]
 
 
+def synchronize(device: torch.device) -> None:
+    """Wait for ``device`` to finish its queued work (a no-op on the CPU), so a timer measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def measured_peak(device: torch.device, dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
     """flop/s of an n×n×n matrix product (2n³ flops), the best of ``repeats`` after a warm-up."""
     g = torch.Generator(device="cpu").manual_seed(0)
     a, b = (torch.rand(n, n, generator=g, dtype=dtype).to(device) for _ in range(2))
     best = float("inf")
     for i in range(repeats + 1):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        synchronize(device)
         t0 = time.perf_counter()
         torch.mm(a, b)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        synchronize(device)
         if i:  # the first is the warm-up
             best = min(best, time.perf_counter() - t0)
     return 2 * n ** 3 / best

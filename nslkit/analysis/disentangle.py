@@ -13,7 +13,7 @@ Least squares use :func:`lstsq`, which keeps the tiny singular values that numpy
 cutoff drops: the paper's best distilled networks live exactly there (v ~ 5e12).
 
 Shapes: S networks, N hidden units, K = N/2 pairs, P data points. Width-2 networks are the
-7-vectors (w1, w2, b1, b2, v1, v2, c) of Eq. 2, as in :mod:`.symmetry`.
+7-vectors (w1, w2, b1, b2, v1, v2, c) of Eq. 2 (:mod:`.width2`).
 """
 from __future__ import annotations
 
@@ -23,15 +23,15 @@ import numpy as np
 import scipy.linalg
 import torch
 from scipy.optimize import linear_sum_assignment
-from scipy.special import expit
 
-from .population import ACTIVATIONS, activate
-from .symmetry import _as_params7
+from ..activations import activate, check_activation, sigma
+from ..checks import integer, number
+from .width2 import as_params7, network_mse
 
 __all__ = [
     "GOOD_R2", "USELESS_R2", "Disentangled", "Distilled", "FineTuned", "Tickets",
-    "disentangle", "distil", "effective_rank", "error_correlation", "finetune",
-    "hessian_condition", "lstsq", "lstsq_many", "network_mse", "pair_neurons", "pairing_cost", "tickets",
+    "disentangle", "distil", "effective_rank", "error_correlation", "error_profile", "finetune",
+    "hessian_condition", "lstsq", "lstsq_many", "pair_neurons", "pairing_cost", "tickets",
 ]
 
 #: A pair with R² ≥ GOOD_R2 counts as a lottery ticket (it explains ≥ 99% of Var(y) alone).
@@ -41,17 +41,6 @@ USELESS_R2 = 0.5
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-def _sigma(z: np.ndarray, activation: str, negative_slope: float) -> np.ndarray:
-    """σ(z) in numpy float64, matching :func:`nslkit.population.activate`."""
-    if activation == "silu":
-        return z * expit(z)
-    if activation == "relu":
-        return np.maximum(z, 0.0)
-    if activation == "leaky_relu":
-        return np.where(z > 0, z, negative_slope * z)
-    raise ValueError(f"unknown activation {activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
 
 
 def _as_layer(w, b) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +260,7 @@ def tickets(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 
         raise ValueError(f"need v of shape (N,) = ({w.size},) and a scalar c; got {v.shape} and {c.shape}")
     x, y = _as_data(x, y)
     pairs = pair_neurons(w, b) if pairs is None else _as_pairs(pairs, w.size)
-    h = _sigma(w[:, None] * x[None, :] + b[:, None], activation, negative_slope)  # (N, P)
+    h = sigma(w[:, None] * x[None, :] + b[:, None], activation, negative_slope)  # (N, P)
     yc = y - y.mean()
     ss_tot = yc @ yc
     ones = np.ones_like(x)
@@ -378,14 +367,20 @@ def disentangle(w, b, v, c, x, y, activation: str = "silu", negative_slope: floa
 # --------------------------------------------------------------------------- distillation
 
 
-def network_mse(params7, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
-    """Training MSE (S,) of width-2 networks params7 (S, 7) or (7,) = (w1, w2, b1, b2, v1, v2, c)
-    on x, y (P,), evaluating Eq. 1 in float64.
+def error_profile(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
+    """Where the tickets err (Fig. 12's bottom row): the median, over the good pairs (R² ≥
+    :data:`GOOD_R2`) of S networks, of each pair's |e_k(x)| / max |e_k|; (P,), NaN without one.
+
+    w (S, N, 1) or (S, N), b, v (S, N), c (S,); x, y (P,).
     """
-    p, (x, y) = _as_params7(params7), _as_data(x, y, r2=False)
-    h = _sigma(p[:, 0:2, None] * x + p[:, 2:4, None], activation, negative_slope)  # (S, 2, P)
-    f = np.einsum("sn,snp->sp", p[:, 4:6], h) + p[:, 6:7]  # (S, P)
-    return np.mean((f - y) ** 2, axis=1)
+    w, b, v, c = _as_batch(w, b, v, c)
+    rows = []
+    for s in range(w.shape[0]):
+        t = tickets(w[s], b[s], v[s], c[s], x, y, activation, negative_slope)
+        e = np.abs(t.errors[t.r2 >= GOOD_R2])  # (K_good, P)
+        rows.append(e / np.maximum(e.max(axis=1, keepdims=True), 1e-300))
+    x = np.asarray(x, dtype=np.float64)
+    return np.median(np.vstack(rows), axis=0) if rows else np.full(x.shape, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -427,7 +422,7 @@ def distil(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0
         pairs[s] = i, j
         params[s] = (w[s, i], w[s, j], b[s, i], b[s, j], t.coef[k, 1], t.coef[k, 2], t.coef[k, 0])
         r2[s] = t.r2[k]
-        h = _sigma(params[s, 0:2, None] * x + params[s, 2:4, None], activation, negative_slope)  # (2, P)
+        h = sigma(params[s, 0:2, None] * x + params[s, 2:4, None], activation, negative_slope)  # (2, P)
         cond[s] = np.linalg.cond(np.column_stack([h.T, np.ones_like(x)]), 2)
     return Distilled(params, network_mse(params, x, y, activation, negative_slope), r2, pairs, cond)
 
@@ -445,8 +440,8 @@ def hessian_condition(params7, x, y, activation: str = "silu", negative_slope: f
     float64; inf if singular. The ill-conditioning that blocks fine-tuning (Appendix D).
     params7 (S, 7) or (7,); x, y (P,).
     """
-    p, (x, y) = _as_params7(params7), _as_data(x, y, r2=False)
-    _sigma(np.zeros(1), activation, negative_slope)  # validates activation
+    p, (x, y) = as_params7(params7), _as_data(x, y, r2=False)
+    check_activation(activation)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     loss = lambda q: _torch_mse(q[0:2], q[2:4], q[4:6], q[6], tx, ty, activation, negative_slope)  # noqa: E731
     out = np.empty(p.shape[0])
@@ -478,11 +473,8 @@ def finetune(params7, x, y, steps: int = 2000, lr: float = 1e-4, activation: str
     being elementwise, trains exactly as it would alone (a mean would rescale eps by S).
     Appendix D: the best distilled networks barely move. Returns :class:`FineTuned`.
     """
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be an integer ≥ 1; got {steps!r}")
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be finite and > 0; got {lr!r}")
-    p, (x, y) = _as_params7(params7), _as_data(x, y, r2=False)
+    steps, lr = integer(steps, "steps"), number(lr, "lr", positive=True)
+    p, (x, y) = as_params7(params7), _as_data(x, y, r2=False)
     before = network_mse(p, x, y, activation, negative_slope)  # also validates activation
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     w, b, v = (torch.tensor(p[:, k : k + 2], requires_grad=True) for k in (0, 2, 4))  # (S, 2) each

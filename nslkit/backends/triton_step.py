@@ -1,7 +1,7 @@
 """One full-batch Adam step of S networks as a single Triton kernel (the fast path on a GPU).
 
 :func:`nslkit.population.loss_and_grads` writes S×N×P tensors to memory several times a
-step; :mod:`nslkit.fused` lets TorchInductor fuse them, but Inductor still materialises the
+step; :mod:`nslkit.backends.compiled` lets TorchInductor fuse them, but Inductor still materialises the
 hidden activations between the forward reduction (over neurons) and the backward ones (over
 points). Here one program owns one network s and does, in registers:
 
@@ -18,7 +18,7 @@ evaluates σ twice. Nothing of size S×N×P ever reaches memory.
 
 The step number is read from a device counter and the learning rate and bias corrections
 from a precomputed table, so a sequence of launches can be captured once in a CUDA graph and
-replayed (:mod:`nslkit.fast`).
+replayed (:mod:`nslkit.backends.triton_sweep`).
 
 Triton is needed to run this (it ships with CUDA builds of torch). On a machine without a GPU
 the kernel runs in Triton's interpreter when ``TRITON_INTERPRET=1`` is set before import:

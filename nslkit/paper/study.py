@@ -1,6 +1,7 @@
 """The experiments the book runs, by name and scale: which configs each chapter needs.
 
-Every notebook and the claims ledger go through these functions, so a chapter and the ledger
+The widths and targets are :mod:`.scales`' (named here too, for the notebooks). Every notebook
+and the claims ledger go through these functions, so a chapter and the ledger
 read the very same stored results. ``train=False`` only loads (and raises FileNotFoundError
 for anything missing); ``train=True`` trains what the store lacks.
 """
@@ -9,33 +10,15 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable
 
-from .experiment import sweep
-from .scales import scale_config
-from .store import Store
-from .train import Results
+from ..experiment import sweep
+from ..results import Results
+from ..store import Store
+from .scales import (DISENTANGLE_WIDE_SEEDS, DISENTANGLE_WIDTHS, EXTRA_WIDTHS, PAPER_WIDTHS, PRODUCT_TARGETS,
+                     SCALING_WIDTHS, SWEEP_WIDTHS, UNARY_TARGETS, WIDE_WIDTH, scale_config)
 
 __all__ = ["PAPER_WIDTHS", "SCALING_WIDTHS", "EXTRA_WIDTHS", "SWEEP_WIDTHS", "WIDE_WIDTH",
            "UNARY_TARGETS", "PRODUCT_TARGETS", "DISENTANGLE_WIDTHS", "DISENTANGLE_WIDE_SEEDS",
            "main_sweep", "wide_network", "target_sweep", "disentangle_networks", "first_stored"]
-
-#: Widths of the loss histograms (Fig. 3, Sec. 4).
-PAPER_WIDTHS = (1, 2, 3, 4, 10, 20, 30, 40, 50)
-#: Widths of the scaling law (Fig. 1c, Sec. 2.2).
-SCALING_WIDTHS = (10, 20, 30, 40, 50)
-#: Widths we add to locate LeakyReLU's change of regime (C2); not in the paper.
-EXTRA_WIDTHS = (6, 8, 15, 25)
-#: Everything the main sweep trains, sorted.
-SWEEP_WIDTHS = tuple(sorted(PAPER_WIDTHS + EXTRA_WIDTHS))
-#: The extremely wide network of Fig. 2a (C5), trained from one seed.
-WIDE_WIDTH = 10_000
-#: The targets of Figs. 5 and 7 (Appendix A): x² and the nine others, in the paper's order.
-UNARY_TARGETS = ("x2", "x3", "x4", "sin", "cos", "exp", "sin2", "expx2", "relu", "tanh")
-#: The products x1·x2 ... x1·…·x5 of Figs. 6 and 8.
-PRODUCT_TARGETS = ("prod2", "prod3", "prod4", "prod5")
-#: The widths of Fig. 12 (Appendix C); 10, 30 and 50 come from the main sweep.
-DISENTANGLE_WIDTHS = (10, 30, 50, 1000)
-#: Seeds of the width-1000 networks of Appendix C (the paper shows one network per width).
-DISENTANGLE_WIDE_SEEDS = 10
 
 Where = Store | str | os.PathLike | bool | None
 

@@ -14,6 +14,8 @@ import numpy as np
 import scipy.signal
 import scipy.stats
 
+from ..checks import integer
+
 __all__ = ["MIN_BANDWIDTH", "Peaks", "assign_peaks", "check_losses", "count_modes", "find_peaks", "peak_members"]
 
 
@@ -105,8 +107,7 @@ def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominenc
             ``min_prominence``.
     """
     x = np.log10(check_losses(losses, min_count=3))  # (S,)
-    if isinstance(grid_points, bool) or not isinstance(grid_points, (int, np.integer)) or grid_points < 3:
-        raise ValueError(f"grid_points must be an integer >= 3, got {grid_points!r}")
+    grid_points = integer(grid_points, "grid_points", minimum=3)
     if not 0.0 <= min_prominence <= 1.0:
         raise ValueError(f"min_prominence must lie in [0, 1] (a fraction of the max density), got {min_prominence!r}")
     if np.ptp(x) == 0.0:
@@ -172,6 +173,5 @@ def peak_members(losses, peaks: Peaks, k: int = 0) -> np.ndarray:
     Returns:
         (S,) bool array.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < peaks.n_modes:
-        raise ValueError(f"k must be an integer in [0, {peaks.n_modes}) (the number of peaks), got {k!r}")
+    k = integer(k, "k (a peak's index)", 0, peaks.n_modes - 1)
     return assign_peaks(losses, peaks) == k

@@ -1,7 +1,7 @@
 """The fast path: every width of a sweep trained by one launch sequence per Adam step.
 
 Each width's S networks are one group with its own parameters, Adam moments and data. A step
-is one :func:`nslkit.kernel.launch_step` per group followed by advancing a device step counter;
+is one :func:`nslkit.backends.triton_step.launch_step` per group followed by advancing a device step counter;
 on CUDA that sequence is captured once in a CUDA graph after a few eager warm-up steps (which
 also compile the kernels) and replayed for the remaining steps, so the host issues one launch
 per step for the whole sweep. Widths are trained side by side, not one after another.
@@ -11,17 +11,19 @@ network's do not depend on its batch or on which widths train beside it.
 """
 from __future__ import annotations
 
-import sys
 import time
 from typing import Sequence
 
 import torch
 from tqdm import tqdm
 
-from . import kernel
-from .config import TrainConfig
-from .data import training_data
-from .population import init_population
+from ..config import TrainConfig
+from ..data import training_data
+from ..population import init_population
+from ..progress import progress_bar
+from ..provenance import git_commit, provenance
+from ..results import Results, collect, curve_steps
+from . import triton_step as kernel
 
 __all__ = ["train_many", "WARMUP_STEPS"]
 
@@ -35,8 +37,6 @@ class _Group:
     """One width's networks and everything its kernel reads and writes."""
 
     def __init__(self, cfg: TrainConfig, dev: torch.device, dtype: torch.dtype):
-        from .train import curve_steps
-
         self.cfg = cfg
         x, y = training_data(cfg)
         self.x, self.y = x.to(dev, dtype).contiguous(), y.to(dev, dtype).contiguous()  # (P, D), (P,)
@@ -68,7 +68,7 @@ def train_many(
     device: torch.device,
     progress: bool | tqdm = True,
     graph: bool = True,
-) -> list:
+) -> list[Results]:
     """Train several configs (typically the widths of one sweep) side by side with the kernel.
 
     Args:
@@ -78,12 +78,10 @@ def train_many(
         graph: capture the step in a CUDA graph (CUDA only; False launches every step).
 
     Returns:
-        One :class:`nslkit.train.Results` per config, in order. Their provenance ``wall_s`` is
+        One :class:`nslkit.results.Results` per config, in order. Their provenance ``wall_s`` is
         the wall time of the whole launch sequence, and ``trained_with`` lists its widths.
     """
-    from .train import _git_commit, _provenance, finish
-
-    _git_commit()  # pin the commit before training, as train() does
+    git_commit()  # pin the commit before training, as train() does
     cfgs = list(cfgs)
     if not cfgs:
         raise ValueError("no configs given")
@@ -95,7 +93,7 @@ def train_many(
         raise ValueError(f"the triton backend cannot run on {device.type} here (needs triton and a CUDA GPU)")
     t0 = time.perf_counter()
     cfg0 = cfgs[0]
-    dtype = getattr(torch, cfg0.dtype)
+    dtype = cfg0.torch_dtype
     groups = [_Group(c, device, dtype) for c in cfgs]
     schedule = kernel.adam_schedule(cfg0.steps, cfg0.lr, cfg0.lr_decay, cfg0.lr_step, dtype, device)  # (steps, 2)
     t = torch.zeros((), dtype=torch.int64, device=device)
@@ -107,9 +105,7 @@ def train_many(
             g.launch(schedule, t)
         t.add_(1)
 
-    bar = progress if isinstance(progress, tqdm) else tqdm(
-        total=cfg0.steps, desc=f"{cfg0.target} {cfg0.activation} widths {[c.width for c in cfgs]} (triton)",
-        unit="step", file=sys.stderr, disable=not progress, mininterval=1.0)
+    bar = progress_bar(progress, cfg0.steps, f"{cfg0.target} {cfg0.activation} widths {[c.width for c in cfgs]} (triton)")
     try:
         for step in range(cfg0.steps):
             if captured is not None:
@@ -133,6 +129,6 @@ def train_many(
     if int(t) != cfg0.steps:
         raise RuntimeError(f"the step counter reads {int(t)} after {cfg0.steps} steps")
     wall = time.perf_counter() - t0
-    extra = {"backend": "triton", "cuda_graph": captured is not None, "trained_with": [c.width for c in cfgs]}
-    return [finish(g.cfg, g.params, g.x, g.y, g.record, g.curve, {**_provenance(device, wall), **extra})
-            for g in groups]
+    prov = provenance(device, wall, backend="triton", cuda_graph=captured is not None,
+                      trained_with=[c.width for c in cfgs])
+    return [collect(g.cfg, g.params, g.x, g.y, g.record, g.curve, prov) for g in groups]

@@ -8,10 +8,11 @@ are mirror images about PC1 and reads them as 4 "algorithms": swapping the two n
 so a cluster either maps to itself (a symmetric algorithm) or to a mirror cluster (the two
 halves of one asymmetric algorithm).
 
-:func:`find_algorithms` measures this instead of counting by eye: a Gaussian mixture whose
-number of components is chosen by BIC, fitted on robustly scaled parameters; each network's
+:func:`find_algorithms` measures this instead of counting by eye: a Gaussian mixture fitted on
+robustly scaled parameters; each network's
 swapped twin is assigned by the same model, and clusters whose twins land in each other are
-merged into one algorithm (an orbit of the swap). :func:`cluster_losses`,
+merged into one algorithm (an orbit of the swap). The number of components is picked by the
+mean silhouette by default, or by BIC (``criterion``); the book shows both. :func:`cluster_losses`,
 :func:`neuron_regimes`, :func:`describe_regime`, :func:`representative` and
 :func:`order_neurons` describe what each algorithm does.
 
@@ -20,6 +21,7 @@ Shapes: S networks, P input points, K clusters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -28,18 +30,18 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
+from ..checks import choice, integer
 from .peaks import check_losses
-from .symmetry import stack7
+from .width2 import PARAM_NAMES, SWAP, as_params7, order, stack7
 
 __all__ = [
     "LINEAR_EDGE", "PARAM_NAMES", "SATURATING_EDGE", "SWAP",
     "Algorithms", "ClusterLosses", "NeuronRegimes", "ParameterPCA",
-    "cluster_losses", "describe_regime", "find_algorithms", "neuron_regimes",
-    "order_neurons", "parameter_pca", "params7", "representative", "swap_neurons",
+    "algorithm_table", "cluster_losses", "describe_regime", "find_algorithms", "neuron_regimes",
+    "order_neurons", "parameter_pca", "params7", "representative",
 ]
 
-SWAP = (1, 0, 3, 2, 5, 4, 6)  # column permutation of the neuron swap; an involution
-PARAM_NAMES = ("w1", "w2", "b1", "b2", "v1", "v2", "c")
+# SWAP and PARAM_NAMES are the seven-vector's (.width2), named here too for the algorithm figures
 _TYPES = ((0, 1), (2, 3), (4, 5), (6,))  # columns of w, b, v, c: one scale per parameter type
 _CLIP = 10.0  # robust scales beyond which a network is an outlier, and features are clipped
 
@@ -51,19 +53,9 @@ SATURATING_EDGE = 3.0
 LINEAR_EDGE = 3.0
 
 
-def _as_p7(p7, name: str = "p7") -> np.ndarray:
+def _as_p7(p7) -> np.ndarray:
     """``p7`` as a finite float64 (S, 7) array, S ≥ 1."""
-    p = np.asarray(p7, dtype=np.float64)
-    if p.ndim != 2 or p.shape[1] != 7 or p.shape[0] == 0:
-        raise ValueError(f"{name} must be (S, 7) as (w1, w2, b1, b2, v1, v2, c), S ≥ 1; got shape {p.shape}")
-    if not np.all(np.isfinite(p)):
-        raise ValueError(f"{name} contains non-finite values")
-    return p
-
-
-def _is_int(k) -> bool:
-    """True for a Python or numpy integer that is not a bool."""
-    return isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+    return as_params7(p7, "p7", single=False, finite=True)
 
 
 def _as_labels(labels, S: int) -> np.ndarray:
@@ -83,11 +75,6 @@ def params7(w, b, v, c) -> np.ndarray:
     D = 1 and all S agree.
     """
     return stack7(w, b, v, c, "params7")
-
-
-def swap_neurons(p7) -> np.ndarray:
-    """The twin networks, neurons 1 and 2 exchanged: ``p7[:, SWAP]`` (S, 7). Same function f."""
-    return _as_p7(p7)[:, SWAP]
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,9 +105,8 @@ def parameter_pca(p7, n_components: int = 2) -> ParameterPCA:
     """
     p = _as_p7(p7)
     kmax = min(p.shape[0], 7)
-    if not _is_int(n_components) or not 1 <= n_components <= kmax:
-        raise ValueError(f"n_components must be an integer in [1, {kmax}] (min(S, 7)); got {n_components!r}")
-    pca = PCA(n_components=int(n_components)).fit(p)
+    n_components = integer(n_components, "n_components (at most min(S, 7))", 1, kmax)
+    pca = PCA(n_components=n_components).fit(p)
     return ParameterPCA(
         mean=pca.mean_,
         components=pca.components_,
@@ -256,61 +242,24 @@ def find_algorithms(p7, losses=None, space: str = "pca", n_components: int = 2, 
         losses = check_losses(losses)
         if losses.shape != (S,):
             raise ValueError(f"losses must have shape ({S},) to match p7; got {losses.shape}")
-    if not _is_int(max_clusters) or max_clusters < 1:
-        raise ValueError(f"max_clusters must be an integer ≥ 1; got {max_clusters!r}")
-    if space == "params":
-        z = _standardise(p)  # (S, 7)
-        z_twin = z[:, SWAP]
-    elif space == "pca":
-        pca = parameter_pca(p, n_components)
-        centre, scale = _robust_columns(pca.scores)
-        z, z_twin = (pca.scores - centre) / scale, (pca.twin_scores - centre) / scale  # (S, k) each
-    else:
-        raise ValueError(f"unknown space {space!r}; valid spaces: 'pca', 'params'")
+    max_clusters = integer(max_clusters, "max_clusters")
+    choice(criterion, "criterion", ("silhouette", "bic"))
+    z, z_twin = _features(p, space, n_components)
     outliers = np.any(np.abs(z) > _CLIP, axis=1)  # (S,)
-    x = np.clip(z, -_CLIP, _CLIP)  # (S, 7)
-    fit_x = x[~outliers]
-    if fit_x.shape[0] < 2:
-        raise ValueError(f"need at least 2 networks within ±{_CLIP} robust scales; got {fit_x.shape[0]} of {S}")
-    if criterion == "bic":
-        candidates = np.arange(1, min(int(max_clusters), fit_x.shape[0]) + 1)
-    elif criterion == "silhouette":
-        candidates = np.arange(2, max(2, min(int(max_clusters), fit_x.shape[0] - 1)) + 1)
-        if fit_x.shape[0] < 3 or max_clusters < 2:
-            raise ValueError("the silhouette criterion needs max_clusters ≥ 2 and at least 3 inlying networks")
-    else:
-        raise ValueError(f"unknown criterion {criterion!r}; valid criteria: 'silhouette', 'bic'")
-    models, scores = [], []
-    for k in candidates:
-        gm = GaussianMixture(int(k), covariance_type="full", random_state=random_state, n_init=n_init, reg_covar=1e-6)
-        models.append(gm.fit(fit_x))
-        if criterion == "bic":
-            scores.append(gm.bic(fit_x))
-        else:
-            hard = gm.predict(fit_x)
-            scores.append(silhouette_score(fit_x, hard) if np.unique(hard).size > 1 else -1.0)
-    best = models[int(np.argmin(scores) if criterion == "bic" else np.argmax(scores))]
-    resp, twin_resp = best.predict_proba(x), best.predict_proba(np.clip(z_twin, -_CLIP, _CLIP))  # (S, k) each
-    used = np.flatnonzero(np.bincount(resp.argmax(1), minlength=resp.shape[1]))  # occupied components
-    raw, raw_twin = resp[:, used].argmax(1), twin_resp[:, used].argmax(1)  # (S,) in [0, K)
-    K = used.size
-    sizes = np.bincount(raw, minlength=K)
-    if losses is None:
-        order = np.lexsort((np.arange(K), -sizes))
-    else:
-        medians = np.array([np.median(losses[raw == j]) for j in range(K)])
-        order = np.lexsort((np.arange(K), -sizes, medians))
-    new = np.empty(K, dtype=int)
-    new[order] = np.arange(K)  # old component → new cluster number
-    labels, twin_labels = new[raw], new[raw_twin]
+    x = np.clip(z, -_CLIP, _CLIP)  # (S, k)
+    if int((~outliers).sum()) < 2:
+        raise ValueError(f"need at least 2 networks within ±{_CLIP} robust scales; got {int((~outliers).sum())} of {S}")
+    candidates, scores, best = _fit_mixtures(x[~outliers], criterion, max_clusters, random_state, n_init)
+    labels, twin_labels = _numbered_clusters(best, x, np.clip(z_twin, -_CLIP, _CLIP), losses)
+    K = int(labels.max()) + 1
     twin_map = np.array([np.bincount(twin_labels[labels == j], minlength=K).argmax() for j in range(K)])
     orbits = _orbits(twin_map)
     return Algorithms(
-        n_clusters=int(K),
+        n_clusters=K,
         criterion=criterion,
         space=space,
         candidates=candidates,
-        scores=np.asarray(scores, dtype=np.float64),
+        scores=scores,
         labels=labels,
         twin_labels=twin_labels,
         twin_map=twin_map,
@@ -321,6 +270,60 @@ def find_algorithms(p7, losses=None, space: str = "pca", n_components: int = 2, 
         scaled=x,
         outliers=outliers,
     )
+
+
+def _features(p: np.ndarray, space: str, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """The networks' and their twins' robustly scaled features in ``space`` (find_algorithms)."""
+    if space == "params":
+        z = _standardise(p)  # (S, 7)
+        return z, z[:, SWAP]
+    if space == "pca":
+        pca = parameter_pca(p, n_components)
+        centre, scale = _robust_columns(pca.scores)
+        return (pca.scores - centre) / scale, (pca.twin_scores - centre) / scale  # (S, k) each
+    raise ValueError(f"unknown space {space!r}; valid spaces: 'pca', 'params'")
+
+
+def _fit_mixtures(fit_x: np.ndarray, criterion: str, max_clusters: int, random_state: int,
+                  n_init: int) -> tuple[np.ndarray, np.ndarray, GaussianMixture]:
+    """(candidate k, their criterion scores, the chosen mixture) fitted on the inliers fit_x (n, k)."""
+    n = fit_x.shape[0]
+    if criterion == "bic":
+        candidates = np.arange(1, min(max_clusters, n) + 1)
+    else:
+        if n < 3 or max_clusters < 2:
+            raise ValueError("the silhouette criterion needs max_clusters ≥ 2 and at least 3 inlying networks")
+        candidates = np.arange(2, min(max_clusters, n - 1) + 1)
+    models, scores = [], []
+    for k in candidates:
+        gm = GaussianMixture(int(k), covariance_type="full", random_state=random_state, n_init=n_init, reg_covar=1e-6)
+        models.append(gm.fit(fit_x))
+        if criterion == "bic":
+            scores.append(gm.bic(fit_x))
+        else:
+            hard = gm.predict(fit_x)
+            scores.append(silhouette_score(fit_x, hard) if np.unique(hard).size > 1 else -1.0)
+    best = models[int(np.argmin(scores) if criterion == "bic" else np.argmax(scores))]
+    return candidates, np.asarray(scores, dtype=np.float64), best
+
+
+def _numbered_clusters(model: GaussianMixture, x: np.ndarray, x_twin: np.ndarray,
+                       losses: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (S,) of the networks and of their twins under ``model``, empty components dropped,
+    clusters numbered by median loss (else by size), then size, then component order."""
+    resp, twin_resp = model.predict_proba(x), model.predict_proba(x_twin)  # (S, k) each
+    used = np.flatnonzero(np.bincount(resp.argmax(1), minlength=resp.shape[1]))  # occupied components
+    raw, raw_twin = resp[:, used].argmax(1), twin_resp[:, used].argmax(1)  # (S,) in [0, K)
+    K = used.size
+    sizes = np.bincount(raw, minlength=K)
+    if losses is None:
+        order_ = np.lexsort((np.arange(K), -sizes))
+    else:
+        medians = np.array([np.median(losses[raw == j]) for j in range(K)])
+        order_ = np.lexsort((np.arange(K), -sizes, medians))
+    new = np.empty(K, dtype=int)
+    new[order_] = np.arange(K)  # old component → new cluster number
+    return new[raw], new[raw_twin]
 
 
 @dataclass(frozen=True, eq=False)
@@ -423,5 +426,29 @@ def order_neurons(p7) -> np.ndarray:
     The mean of w x over a symmetric domain is 0, so the mean pre-activation is b. Used to
     describe the two mirror halves of an asymmetric algorithm the same way.
     """
-    p = _as_p7(p7)
-    return np.where((p[:, 2] < p[:, 3])[:, None], p[:, SWAP], p)
+    return order(_as_p7(p7), "b")
+
+
+def algorithm_table(p7, labels, losses: ClusterLosses, orbits: Sequence[Sequence[int]], x) -> list[dict[str, Any]]:
+    """One row per algorithm (an orbit of clusters), by median loss: its clusters, whether it is
+    symmetric, its networks and median loss, and each neuron's median pre-activation range and
+    part of SiLU on the inputs x (P,), neurons ordered by bias, larger first (:func:`order_neurons`).
+
+    p7 (S, 7) raw seven-vectors; labels (S,) their clusters; losses from :func:`cluster_losses`;
+    orbits from :class:`Algorithms` (or a subset of them). ``representative`` is the index of
+    the orbit's first cluster's :func:`representative` network.
+    """
+    lab = _as_labels(labels, _as_p7(p7).shape[0])
+    reg = neuron_regimes(order_neurons(p7), x)
+    rows = []
+    for orbit in sorted(orbits, key=lambda o: min(losses.median[k] for k in o)):
+        m = lab == orbit[0]
+        parts = [describe_regime(*(float(np.median(f[m, i])) for f in (reg.saturating, reg.nonlinear, reg.linear)))
+                 for i in range(2)]
+        rows.append({"clusters": tuple(orbit), "symmetric": len(orbit) == 1,
+                     "networks": int(sum(losses.counts[k] for k in orbit)),
+                     "median MSE": float(np.median([losses.median[k] for k in orbit])),
+                     "z range 1": (float(np.median(reg.z_min[m, 0])), float(np.median(reg.z_max[m, 0]))),
+                     "z range 2": (float(np.median(reg.z_min[m, 1])), float(np.median(reg.z_max[m, 1]))),
+                     "neuron 1": parts[0], "neuron 2": parts[1], "representative": representative(p7, lab, orbit[0])})
+    return rows

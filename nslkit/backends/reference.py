@@ -8,8 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import TrainConfig
-from .train import make_optimizer
+from ..config import TrainConfig, make_optimizer
 
 __all__ = ["naive_network", "train_naive"]
 
@@ -25,7 +24,7 @@ def naive_network(cfg: TrainConfig, seed: int) -> nn.Sequential:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = nn.Sequential(nn.Linear(cfg.dim, cfg.width), act, nn.Linear(cfg.width, 1))
-    return net.to(getattr(torch, cfg.dtype))
+    return net.to(cfg.torch_dtype)
 
 
 def train_naive(
@@ -36,7 +35,7 @@ def train_naive(
     Returns the trained network and its loss before each update, (steps,).
     """
     net = naive_network(cfg, seed)
-    dtype = getattr(torch, cfg.dtype)
+    dtype = cfg.torch_dtype
     x, y = x.to(dtype), y.to(dtype)
     opt, sched = make_optimizer(list(net.parameters()), cfg)
     steps = cfg.steps if steps is None else steps

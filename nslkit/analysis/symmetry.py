@@ -22,7 +22,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from .population import ACTIVATIONS
+from ..activations import ACTIVATIONS, SMOOTH_ACTIVATIONS, silu_derivatives
+from ..checks import integer
+from .width2 import as_params7, order, stack7
 
 __all__ = [
     "MirrorTest",
@@ -31,17 +33,12 @@ __all__ = [
     "energy_distance",
     "mirror_test",
     "nearest_mirror_ratio",
-    "stack7",
     "canonical_pairs",
     "pair_asymmetry",
-    "silu_derivatives",
     "taylor_conditions",
     "ticket_summary",
     "match_ticket",
 ]
-
-SMOOTH_ACTIVATIONS = ("silu",)
-
 
 # --------------------------------------------------------------------------- mirror symmetry
 
@@ -84,11 +81,6 @@ def _subsample(x: np.ndarray, max_points: int, rng: np.random.Generator) -> np.n
     return x[np.sort(rng.choice(x.shape[0], size=max_points, replace=False))]
 
 
-def _check_max_points(max_points: int) -> None:
-    if int(max_points) != max_points or max_points < 2:
-        raise ValueError(f"max_points must be an integer ≥ 2; got {max_points!r}")
-
-
 def _as_flip(flip, d: int) -> np.ndarray:
     """The reflection as a (d,) array of ±1 with at least one −1."""
     f = np.asarray(flip, dtype=np.float64).reshape(-1)
@@ -111,7 +103,7 @@ def energy_distance(a, b, max_points: int = 2000, rng=0) -> float:
     default 0) so that memory stays O(max_points²). 1-D input is read as (n, 1). Serves C5
     (Fig. 2a) through :func:`mirror_test`.
     """
-    _check_max_points(max_points)
+    max_points = integer(max_points, "max_points", minimum=2)
     a, b = _as_points(a, "a"), _as_points(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b must have the same dimension d; got {a.shape[1]} and {b.shape[1]}")
@@ -136,9 +128,8 @@ def mirror_test(points, flip=(-1.0, 1.0), n_perm: int = 200, max_points: int = 2
     draws. P is subsampled to at most ``max_points`` (default 2000) rows first. ``rng`` (int
     seed or numpy Generator, default 0) drives the subsample and the signs.
     """
-    _check_max_points(max_points)
-    if int(n_perm) != n_perm or n_perm < 1:
-        raise ValueError(f"n_perm must be a positive integer; got {n_perm!r}")
+    max_points = integer(max_points, "max_points", minimum=2)
+    n_perm = integer(n_perm, "n_perm")
     p = _as_points(points, "points")
     f = _as_flip(flip, p.shape[1])
     rng = np.random.default_rng(rng)
@@ -216,22 +207,6 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(num == 0, 0.0, num / den)
 
 
-def _as_params7(params7, name: str = "params7") -> np.ndarray:
-    """Float64 (S, 7); a single (7,) vector is read as S = 1."""
-    p = np.asarray(params7, dtype=np.float64)
-    if p.ndim == 1:
-        p = p[None, :]
-    if p.ndim != 2 or p.shape[1] != 7 or p.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (S, 7) or (7,) as (w1, w2, b1, b2, v1, v2, c); got {np.shape(params7)}")
-    return p
-
-
-def _canonical7(p: np.ndarray) -> np.ndarray:
-    """Swap the two neurons of each (S, 7) row where w1 > w2."""
-    swap = p[:, 0] > p[:, 1]  # (S,)
-    return np.where(swap[:, None], p[:, [1, 0, 3, 2, 5, 4, 6]], p)
-
-
 def canonical_pairs(w, b, v, c) -> np.ndarray:
     """Width-2, 1-D-input networks as the paper's 7-vectors (w1, w2, b1, b2, v1, v2, c) (Eq. 2).
 
@@ -240,25 +215,7 @@ def canonical_pairs(w, b, v, c) -> np.ndarray:
     mirror pairs of Fig. 9 / claim C15 become one). Returns float64 (S, 7). ValueError unless
     N = 2 and D = 1. Serves C7 (Fig. 2c) and C8.
     """
-    return _canonical7(stack7(w, b, v, c, "canonical_pairs"))
-
-
-def stack7(w, b, v, c, who: str = "stack7") -> np.ndarray:
-    """Width-2, 1-D-input networks as float64 (S, 7) rows (w1, w2, b1, b2, v1, v2, c), neurons in
-    their stored order. ``who`` names the caller in the ValueError raised unless N = 2, D = 1
-    and all S agree."""
-    w = np.asarray(w, dtype=np.float64)
-    if w.ndim == 3:
-        if w.shape[2] != 1:
-            raise ValueError(f"{who} needs 1-D inputs (D = 1); got w of shape {w.shape} (D = {w.shape[2]})")
-        w = w[:, :, 0]
-    if w.ndim != 2 or w.shape[1] != 2:
-        raise ValueError(f"{who} needs width N = 2: w of shape (S, 2, 1) or (S, 2); got {np.shape(w)}")
-    S = w.shape[0]
-    b, v, c = (np.asarray(x, dtype=np.float64) for x in (b, v, c))
-    if b.shape != (S, 2) or v.shape != (S, 2) or c.shape != (S,):
-        raise ValueError(f"need b (S, 2), v (S, 2), c (S,) with S = {S}; got {b.shape}, {v.shape}, {c.shape}")
-    return np.concatenate([w, b, v, c[:, None]], axis=1)  # (S, 7) in Eq. 2 order
+    return order(stack7(w, b, v, c, "canonical_pairs"), "w")
 
 
 def pair_asymmetry(params7) -> PairAsymmetry:
@@ -268,31 +225,12 @@ def pair_asymmetry(params7) -> PairAsymmetry:
     Returns :class:`PairAsymmetry` of (S,) arrays in [0, 1]; 0/0 counts as 0. Claim C7
     (Fig. 2c, Eq. 2).
     """
-    p = _as_params7(params7)
+    p = as_params7(params7)
     w1, w2, b1, b2, v1, v2, _ = p.T
     aw = _ratio(np.abs(w1 + w2), np.abs(w1) + np.abs(w2))
     ab = _ratio(np.abs(b1 - b2), np.abs(b1) + np.abs(b2))
     av = _ratio(np.abs(v1 - v2), np.abs(v1) + np.abs(v2))
     return PairAsymmetry(w=aw, b=ab, v=av, max=np.maximum(np.maximum(aw, ab), av))
-
-
-def silu_derivatives(z) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SiLU σ(z) = z s(z), s the logistic sigmoid, with σ''(z) and σ''''(z), elementwise.
-
-    With p = s(1 − s) = s': p' = p(1 − 2s), p'' = p(1 − 6s + 6s²),
-    p''' = p(1 − 2s)(1 − 12s + 12s²), and σ^(k) = k p^(k−2) + z p^(k−1) for k ≥ 2, so
-        σ''(z)   = p (2 + z(1 − 2s)),
-        σ''''(z) = p (4(1 − 6s + 6s²) + z(1 − 2s)(1 − 12s + 12s²)).
-    Used by :func:`taylor_conditions` (Eq. 4).
-    """
-    z = np.asarray(z, dtype=np.float64)
-    s = 0.5 * (1.0 + np.tanh(0.5 * z))  # logistic sigmoid without overflow
-    p = s * (1.0 - s)
-    q = 1.0 - 2.0 * s
-    sigma = z * s
-    d2 = p * (2.0 + z * q)
-    d4 = p * (4.0 * (1.0 - 6.0 * s + 6.0 * s**2) + z * q * (1.0 - 12.0 * s + 12.0 * s**2))
-    return sigma, d2, d4
 
 
 def taylor_conditions(params7, activation: str = "silu", negative_slope: float = 0.01) -> TaylorConditions:
@@ -312,10 +250,10 @@ def taylor_conditions(params7, activation: str = "silu", negative_slope: float =
             f"activation {activation!r} {kind}; Taylor conditions need a smooth activation "
             f"(valid: {', '.join(repr(a) for a in SMOOTH_ACTIVATIONS)})"
         )
-    p = _as_params7(params7)
+    p = as_params7(params7)
     w1, w2, b1, b2, v1, v2, c = p.T
     w, b, v = (w2 - w1) / 2, (b1 + b2) / 2, (v1 + v2) / 2
-    sigma, d2, d4 = silu_derivatives(b)
+    sigma, _, d2, d4 = silu_derivatives(b)
     constant = 2 * sigma * v + c
     return TaylorConditions(
         constant=constant,
@@ -330,7 +268,7 @@ def ticket_summary(params7) -> np.ndarray:
     to set beside the published one of Eq. 2 (claim C7). Rows are put in canonical order
     (w1 ≤ w2) first, so non-canonical input gives the same answer.
     """
-    return np.median(_canonical7(_as_params7(params7)), axis=0)
+    return np.median(order(params7, "w"), axis=0)
 
 
 def match_ticket(params7, reference) -> np.ndarray:
@@ -338,11 +276,11 @@ def match_ticket(params7, reference) -> np.ndarray:
     reference 7-vector, e.g. ``nslkit.protocol.PUBLISHED_TICKET`` (Eq. 2, claim C7). Both are
     put in canonical order (w1 ≤ w2) first. ValueError if the reference is all zeros.
     """
-    p = _canonical7(_as_params7(params7))
-    ref = _as_params7(reference, "reference")
+    p = order(params7, "w")
+    ref = as_params7(reference, "reference")
     if ref.shape[0] != 1:
         raise ValueError(f"reference must be a single 7-vector; got shape {np.shape(reference)}")
-    ref = _canonical7(ref)[0]
+    ref = order(ref, "w")[0]
     norm = np.linalg.norm(ref)
     if norm == 0:
         raise ValueError("reference must be non-zero; got the zero vector")

@@ -22,31 +22,26 @@ from typing import Any, Iterable
 
 import torch
 
-from .config import DTYPES, TrainConfig
-from .data import training_data
-from .fused import compile_works
+from ..config import DTYPES, TrainConfig
+from ..data import training_data
+from ..provenance import device_name, provenance
+from ..train import resolve_device, train
+from . import triton_step
+from .compiled import compile_works
 from .reference import train_naive
-from .roofline import flops_per_neuron_point_step, peak_flops
-from .train import _provenance, device_name, resolve_device, train
+from .roofline import flops_per_neuron_point_step, peak_flops, synchronize
 
 __all__ = ["bench", "available_backends", "format_table", "describe", "table_rows"]
 
 
 def available_backends(device: torch.device) -> list[str]:
     """The batched backends worth timing on ``device`` (not Triton's CPU interpreter)."""
-    from . import kernel
-
     out = ["eager"]
     if compile_works(device.type):
         out.append("compiled")
-    if device.type == "cuda" and kernel.available("cuda"):
+    if device.type == "cuda" and triton_step.available("cuda"):
         out.append("triton")
     return out
-
-
-def _sync(dev: torch.device) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
 
 
 def _naive_rate(cfg: TrainConfig, networks: int, steps: int) -> float:
@@ -63,10 +58,10 @@ def _batched_rate(cfg: TrainConfig, steps: int, dev: torch.device, backend: str)
     train(quick.replace(steps=2), dev, progress=False, backend=backend)  # warm-up, compilation
     times = []
     for n in (steps, 2 * steps):
-        _sync(dev)
+        synchronize(dev)
         t0 = time.perf_counter()
         train(quick.replace(steps=n), dev, progress=False, backend=backend)
-        _sync(dev)
+        synchronize(dev)
         times.append(time.perf_counter() - t0)
     dt = times[1] - times[0] if times[1] > times[0] else times[1] / 2
     return len(cfg.seeds) * steps / dt
@@ -109,7 +104,7 @@ def bench(
     roofline, rows = {}, []
     for dtype in dtypes:
         c = cfg.replace(dtype=dtype)
-        peak, source = peak_flops(dev, getattr(torch, dtype))
+        peak, source = peak_flops(dev, c.torch_dtype)
         bound = peak / flops
         roofline[dtype] = {"peak_flops": peak, "source": source, "flops_per_neuron_point_step": flops,
                            "neuron_point_steps_per_s": bound}
@@ -119,7 +114,7 @@ def bench(
             rows.append({"trainer": trainer, "dtype": dtype, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,
                          "roofline_fraction": rate * per_step / bound, "vs_naive": rate / naive})
-    prov = _provenance(dev, time.perf_counter() - t0)
+    prov = provenance(dev, time.perf_counter() - t0)
     return {
         "config": {"seeds": len(cfg.seeds), "width": cfg.width, "points": cfg.points, "activation": cfg.activation,
                    "target": cfg.target, "steps_timed": [steps, 2 * steps]},

@@ -1,4 +1,5 @@
-"""Named scales for the notebooks: how many seeds and steps a run uses.
+"""The paper's experiments as data: named scales (how many seeds and steps a run uses), and the
+widths and targets each figure needs. No I/O: :mod:`.study` loads or trains them.
 
 Every figure and number the book shows says its scale (:func:`scale_label`), so that a
 reduced-scale result is never mistaken for the paper's 1000 seeds × 50,000 steps.
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import TrainConfig
+from ..config import TrainConfig
 
-__all__ = ["SCALES", "scale_config", "scale_label"]
+__all__ = ["SCALES", "scale_config", "scale_label", "PAPER_WIDTHS", "SCALING_WIDTHS", "EXTRA_WIDTHS", "SWEEP_WIDTHS",
+           "WIDE_WIDTH", "UNARY_TARGETS", "PRODUCT_TARGETS", "DISENTANGLE_WIDTHS", "DISENTANGLE_WIDE_SEEDS"]
 
 #: seeds × steps (and the learning-rate step, scaled with the steps) of each named scale.
 SCALES: dict[str, dict[str, int]] = {
@@ -19,6 +21,26 @@ SCALES: dict[str, dict[str, int]] = {
     "cpu-small": {"seeds": 20, "steps": 50_000, "lr_step": 10_000},
     "paper": {"seeds": 1000, "steps": 50_000, "lr_step": 10_000},  # Sec. 2.2; needs a GPU
 }
+
+
+#: Widths of the loss histograms (Fig. 3, Sec. 4).
+PAPER_WIDTHS = (1, 2, 3, 4, 10, 20, 30, 40, 50)
+#: Widths of the scaling law (Fig. 1c, Sec. 2.2).
+SCALING_WIDTHS = (10, 20, 30, 40, 50)
+#: Widths we add to locate LeakyReLU's change of regime (C2); not in the paper.
+EXTRA_WIDTHS = (6, 8, 15, 25)
+#: Everything the main sweep trains, sorted.
+SWEEP_WIDTHS = tuple(sorted(PAPER_WIDTHS + EXTRA_WIDTHS))
+#: The extremely wide network of Fig. 2a (C5), trained from one seed.
+WIDE_WIDTH = 10_000
+#: The targets of Figs. 5 and 7 (Appendix A): x² and the nine others, in the paper's order.
+UNARY_TARGETS = ("x2", "x3", "x4", "sin", "cos", "exp", "sin2", "expx2", "relu", "tanh")
+#: The products x1·x2 ... x1·…·x5 of Figs. 6 and 8.
+PRODUCT_TARGETS = ("prod2", "prod3", "prod4", "prod5")
+#: The widths of Fig. 12 (Appendix C); 10, 30 and 50 come from the main sweep.
+DISENTANGLE_WIDTHS = (10, 30, 50, 1000)
+#: Seeds of the width-1000 networks of Appendix C (the paper shows one network per width).
+DISENTANGLE_WIDE_SEEDS = 10
 
 
 def scale_config(scale: str, seeds: int | None = None, steps: int | None = None, **fields: Any) -> TrainConfig:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from .config import TrainConfig
-from .data import training_data
-from .population import Population, forward, loss_and_grads
+from ..analysis.width2 import unstack7
+from ..config import TrainConfig
+from ..data import training_data
+from ..population import Population, forward, loss_and_grads
 
 __all__ = ["PUBLISHED_TICKET", "published_ticket", "ticket_population", "ticket_gradient_norm", "ticket_mse"]
 
@@ -20,8 +21,8 @@ PUBLISHED_TICKET = (-0.83010483, 0.83010304, -1.16842330, -1.16842365, 5.6858353
 
 def ticket_population(params7, dtype: torch.dtype = torch.float64) -> Population:
     """Width-2 networks from (S, 7) or (7,) vectors (w1, w2, b1, b2, v1, v2, c), Eq. 2's order."""
-    p = torch.as_tensor(params7, dtype=dtype).reshape(-1, 7)  # (S, 7)
-    return Population(p[:, 0:2, None], p[:, 2:4], p[:, 4:6], p[:, 6])  # w (S, 2, 1), b, v (S, 2), c (S,)
+    w, b, v, c = (torch.as_tensor(a, dtype=dtype) for a in unstack7(params7))  # (S, 2) ×3, (S,)
+    return Population(w[:, :, None], b, v, c)  # w (S, 2, 1): one input
 
 
 def published_ticket(dtype: torch.dtype = torch.float64) -> Population:

@@ -1,6 +1,6 @@
 """The training step as one fused computation, compiled with ``torch.compile``.
 
-:func:`nslkit.population.loss_and_grads` runs as a handful of separate torch operations,
+:func:`nslkit.population.loss_and_grads` (the eager backend) runs as a handful of separate torch operations,
 each writing an S×N×P tensor to memory. Here the same gradient is written with broadcasts and
 sums only, so that TorchInductor can fuse the pass into a few loops that keep the hidden
 activations in registers. The numbers agree with the eager path to rounding (the tests check
@@ -13,7 +13,8 @@ import warnings
 
 import torch
 
-from .population import Population, activate
+from ..activations import activate
+from ..population import Population
 
 __all__ = ["fused_loss_and_grads", "compiled_loss_and_grads", "compile_works"]
 

@@ -11,8 +11,7 @@ each width are resampled independently, the medians recomputed and the line refi
 - :func:`interpolation_mse`, :func:`interpolation_scaling`: the approximation-theory
   baseline of Fig. 1a, claim C3 (piecewise-linear interpolation, MSE ∝ N^-4 in d = 1).
 - :func:`silu_quadratic`: SiLU near its minimum, claim C4 (Sec. 2 remark).
-- :func:`curve_shape`, :func:`n1_window`: how a loss curve behaves at large width, and where
-  it follows N^-1, claims C13 and C14 (Appendix A).
+(How a curve behaves at large width, claims C13-C14, is :mod:`.shapes`.)
 
 All logarithms are natural; exponents are reported as positive decay rates.
 """
@@ -22,22 +21,21 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy import integrate, optimize, special, stats
+from scipy import integrate, optimize, stats
+
+from ..activations import silu_derivatives
+from ..checks import integer
 
 __all__ = [
     "BrokenPowerLawFit",
-    "CURVE_SHAPES",
-    "CurveShape",
     "ExponentFit",
-    "N1Window",
     "PowerLawFit",
     "SiluQuadratic",
     "broken_power_law_fit",
-    "curve_shape",
+    "check_widths_losses",
     "fit_exponent",
     "interpolation_mse",
     "interpolation_scaling",
-    "n1_window",
     "power_law_fit",
     "silu_quadratic",
 ]
@@ -162,7 +160,7 @@ def power_law_fit(
     """
     if statistic != "median":
         raise ValueError(f"unknown statistic {statistic!r}; valid statistics: 'median'")
-    w, samples = _check_widths_losses(widths, losses)
+    w, samples = check_widths_losses(widths, losses)
     meds, boot = _bootstrap_medians(samples, n_boot, ci, rng)  # (K,), (n_boot, K)
     fit = fit_exponent(w, meds)
     alphas = -_loglog_slopes(np.log(w), np.log(boot))  # (n_boot,)
@@ -203,9 +201,8 @@ def broken_power_law_fit(
     Returns:
         BrokenPowerLawFit with both exponents positive for decaying segments.
     """
-    w, samples = _check_widths_losses(widths, losses)
-    if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) or min_points < 2:
-        raise ValueError(f"min_points must be an integer ≥ 2, got {min_points!r}")
+    w, samples = check_widths_losses(widths, losses)
+    min_points = integer(min_points, "min_points", minimum=2)
     if w.size < 2 * min_points:
         raise ValueError(f"need at least 2 * min_points = {2 * min_points} widths, got {w.size}")
     meds, boot = _bootstrap_medians(samples, n_boot, ci, rng)
@@ -250,105 +247,6 @@ def broken_power_law_fit(
     )
 
 
-#: The verdicts of :func:`curve_shape`, in the order its rules are tried.
-CURVE_SHAPES = ("rises", "plateaus", "N^-1", "N^-1, then flattens", "faster than N^-1", "decays, slower than N^-1")
-
-
-@dataclass(frozen=True, eq=False)
-class CurveShape:
-    """What a median-loss curve does at large width (claim C13, Fig. 7).
-
-    ``overall`` is fitted over all widths given, ``early`` over the first three, ``late`` over
-    the last three; ``shape`` is one of :data:`CURVE_SHAPES` (rules in :func:`curve_shape`).
-    """
-
-    overall: PowerLawFit
-    early: PowerLawFit
-    late: PowerLawFit
-    shape: str
-    tolerance: float
-
-
-def curve_shape(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: float = 0.25,
-                n_boot: int = 1000, rng: int | np.random.Generator = 0) -> CurveShape:
-    """Classify a loss curve by its exponents and their bootstrap intervals (claim C13).
-
-    Appendix A sorts its targets into those that follow N^-1, those still decaying but
-    flattening, and those that have plateaued or even rise. The stated test, rules tried in
-    order (α over the last three widths is α_late, its 95% interval [lo, hi]):
-
-    1. "rises": hi < 0, the loss grows significantly at the largest widths;
-    2. "plateaus": lo ≤ 0, no significant decay at the largest widths;
-    3. "N^-1": |α_overall − 1| ≤ tolerance;
-    4. "N^-1, then flattens": |α_early − 1| ≤ tolerance and α_late < α_early;
-    5. "faster than N^-1": α_overall > 1 + tolerance;
-    6. "decays, slower than N^-1": otherwise (still decaying, α_overall < 1 − tolerance).
-
-    Args:
-        widths: at least 4 distinct widths (the early and late triples may share one).
-        losses: per-seed losses at each width, as for :func:`power_law_fit`.
-    """
-    w, samples = _check_widths_losses(widths, losses)
-    if len(w) < 4:
-        raise ValueError(f"curve_shape needs at least 4 widths, got {w.tolist()}")
-    fit = lambda idx: power_law_fit(w[idx], [samples[i] for i in idx], n_boot=n_boot, rng=rng)  # noqa: E731
-    k = len(w)
-    overall, early, late = fit(list(range(k))), fit([0, 1, 2]), fit([k - 3, k - 2, k - 1])
-    lo, hi = late.alpha_ci
-    if hi < 0:
-        shape = "rises"
-    elif lo <= 0:
-        shape = "plateaus"
-    elif abs(overall.alpha - 1) <= tolerance:
-        shape = "N^-1"
-    elif abs(early.alpha - 1) <= tolerance and late.alpha < early.alpha:
-        shape = "N^-1, then flattens"
-    elif overall.alpha > 1 + tolerance:
-        shape = "faster than N^-1"
-    else:
-        shape = "decays, slower than N^-1"
-    return CurveShape(overall, early, late, shape, tolerance)
-
-
-@dataclass(frozen=True, eq=False)
-class N1Window:
-    """The widest run of consecutive widths over which median loss follows N^-1 (claim C14).
-
-    ``fit`` is None (and ``widths`` empty) when no run of ``min_widths`` widths qualifies.
-    """
-
-    widths: tuple[int, ...]
-    fit: PowerLawFit | None
-    tolerance: float
-
-
-def n1_window(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: float = 0.25,
-              min_widths: int = 3, n_boot: int = 1000, rng: int | np.random.Generator = 0) -> N1Window:
-    """The longest run of consecutive widths whose fitted α is within ``tolerance`` of 1.
-
-    Appendix A says every product's curve has "some range" that follows N^-1, steeper before
-    it and flatter after. Every run of at least ``min_widths`` consecutive widths is fitted
-    (point estimate); among those with |α − 1| ≤ tolerance the longest wins, ties going to α
-    nearest 1. The winner is refitted with its bootstrap interval.
-    """
-    w, samples = _check_widths_losses(widths, losses)
-    if min_widths < 2:
-        raise ValueError(f"min_widths must be at least 2, got {min_widths}")
-    meds = np.array([np.median(s) for s in samples])
-    best: tuple[int, float, int, int] | None = None  # (length, -|α-1|, start, stop)
-    for i in range(len(w)):
-        for j in range(i + min_widths, len(w) + 1):
-            a = fit_exponent(w[i:j], meds[i:j]).alpha
-            if abs(a - 1) <= tolerance:
-                key = (j - i, -abs(a - 1), i, j)
-                best = key if best is None or key[:2] > best[:2] else best
-    if best is None:
-        return N1Window((), None, tolerance)
-    i, j = best[2], best[3]
-    fit = power_law_fit(w[i:j], samples[i:j], n_boot=n_boot, rng=rng)
-    return N1Window(tuple(int(x) for x in w[i:j]), fit, tolerance)
-
-
 def interpolation_mse(
     f: Callable[[np.ndarray], np.ndarray], pieces: int, domain=(-2.0, 2.0), points: int = 100_001
 ) -> float:
@@ -366,10 +264,7 @@ def interpolation_mse(
         points: grid points, ≥ 2 (default 100001).
     """
     lo, hi = _check_domain(domain)
-    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
-        raise ValueError(f"pieces must be an integer ≥ 1, got {pieces!r}")
-    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
-        raise ValueError(f"points must be an integer ≥ 2, got {points!r}")
+    pieces, points = integer(pieces, "pieces"), integer(points, "points", minimum=2)
     knots = np.linspace(lo, hi, pieces + 1)
     x = np.linspace(lo, hi, points)
     err2 = (np.interp(x, knots, f(knots)) - f(x)) ** 2  # (points,)
@@ -406,26 +301,25 @@ def silu_quadratic(halfwidth: float = 0.05, points: int = 201) -> SiluQuadratic:
     """
     if not np.isfinite(halfwidth) or halfwidth <= 0:
         raise ValueError(f"halfwidth must be positive and finite, got {halfwidth!r}")
-    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 3:
-        raise ValueError(f"points must be an integer ≥ 3, got {points!r}")
-    silu = lambda x: x * special.expit(x)  # noqa: E731
-    # root of σ'(x)/s = 1 + x(1 - s) rather than minimize_scalar on σ: a minimum is flat, so
-    # minimising σ locates x* only to ~sqrt(machine eps), the root to machine precision
-    x_star = float(optimize.brentq(lambda x: 1 + x * (1 - special.expit(x)), -5.0, 0.0, xtol=1e-15))
-    s = special.expit(x_star)
+    points = integer(points, "points", minimum=3)
+    # root of σ' rather than minimize_scalar on σ: a minimum is flat, so minimising σ locates
+    # x* only to ~sqrt(machine eps), the root to machine precision
+    x_star = float(optimize.brentq(lambda x: silu_derivatives(x)[1], -5.0, 0.0, xtol=1e-15))
     x = np.linspace(x_star - halfwidth, x_star + halfwidth, points)
-    A = np.polyfit(x - x_star, silu(x), 2)[0]
+    A = np.polyfit(x - x_star, silu_derivatives(x)[0], 2)[0]
+    sigma_star, _, d2_star, _ = silu_derivatives(x_star)
     return SiluQuadratic(
         A=float(A),
         x_star=x_star,
-        B=float(silu(x_star)),
-        A_exact=float(s * (1 - s) * (2 + x_star * (1 - 2 * s)) / 2),
+        B=float(sigma_star),
+        A_exact=float(d2_star / 2),
         halfwidth=float(halfwidth),
     )
 
 
-def _check_widths_losses(widths, losses) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Validate; return widths (K,) sorted ascending and the matching 1-D loss arrays."""
+def check_widths_losses(widths, losses) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Widths (K,), K ≥ 2 distinct and positive, sorted ascending, and the matching per-seed loss
+    arrays, each 1-D, non-empty, positive and finite; ValueError otherwise."""
     w = np.asarray(widths, dtype=float)
     if w.ndim != 1 or w.size < 2:
         raise ValueError(f"need a 1-D sequence of at least 2 widths, got {np.asarray(widths).tolist()!r}")
@@ -450,8 +344,7 @@ def _bootstrap_medians(samples, n_boot, ci, rng) -> tuple[np.ndarray, np.ndarray
     """Medians (K,) and bootstrap medians (n_boot, K), each width's seeds resampled alone."""
     # numpy rather than scipy.stats.bootstrap: that needs ≥ 2 seeds a width, and its `rng`
     # keyword is newer than the scipy ≥ 1.10 this package supports
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
+    n_boot = integer(n_boot, "n_boot")
     if not 0 < ci < 1:
         raise ValueError(f"ci must lie strictly between 0 and 1, got {ci!r}")
     gen = np.random.default_rng(rng)

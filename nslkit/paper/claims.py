@@ -1,0 +1,40 @@
+"""The claims ledger's public face (``nslkit.claims``): each paper claim (C1-C18 of CLAIMS.md),
+our measurement and a verdict.
+
+Each ``measure_cN`` takes results (or nothing, for the mathematical claims), runs the analysis
+and returns a :class:`Finding`: our value with its uncertainty, the scale it was measured at,
+the criterion and the verdict. The chapters call these functions for their final checks, and
+:func:`ledger` calls the very same functions on the stored results, so the ledger is generated
+from results and never typed by hand.
+
+Where the pieces live: the records and the grading rule in :mod:`.findings`, the main text's
+claims (C1-C12) in :mod:`.sections`, the appendices' (C13-C18) in :mod:`.appendices`, the
+objects they share in :mod:`.tickets`, and the store reading in :mod:`.ledger`.
+"""
+from __future__ import annotations
+
+from .appendices import (ALGORITHM_MAX_LOSS, C13_EXPECTED, C14_MULTI, C15_COSINE, C16_EXPECTED, C17_GOOD, C17_HALF,
+                         C17_MINIMA, C17_MINIMA_TOL, C17_RANK, C18_BEST, C18_COND, C18_FINETUNE_LR, C18_FINETUNE_STEPS,
+                         C18_RATIO, NARROW_WIDTHS, algorithm_table, error_profile, measure_c13, measure_c14,
+                         measure_c15, measure_c16, measure_c17, measure_c18)
+from .findings import CLAIMS, VERDICTS, Claim, Finding, grade, pending, table
+from .ledger import ledger
+from .sections import (C1_TOLERANCE, C2_EARLY_MIN, C2_LATE_TOLERANCE, C3_PIECES, C3_TOLERANCE, C4_TOLERANCE,
+                       C5_P_CONTROL, C5_P_SYMMETRIC, C5_RATIO, C7_ASYMMETRY, C7_MATCH, C7_PEAK_DECADES, C8_CONSTANT,
+                       C8_QUADRATIC, C11_EXPECTED, CHINCHILLA_ALPHA, measure_c1, measure_c2, measure_c3, measure_c4,
+                       measure_c5, measure_c6, measure_c7, measure_c8, measure_c9, measure_c10, measure_c11,
+                       measure_c12)
+from .tickets import lottery_tickets, lowest_peak, ticket_errors, training_xy
+
+__all__ = [
+    "CLAIMS", "VERDICTS", "Claim", "Finding", "grade", "pending", "table", "ledger",
+    "lottery_tickets", "lowest_peak", "ticket_errors", "training_xy", "algorithm_table", "error_profile",
+    "CHINCHILLA_ALPHA", "C1_TOLERANCE", "C2_EARLY_MIN", "C2_LATE_TOLERANCE", "C3_PIECES", "C3_TOLERANCE",
+    "C4_TOLERANCE", "C5_P_SYMMETRIC", "C5_P_CONTROL", "C5_RATIO", "C7_ASYMMETRY", "C7_MATCH", "C7_PEAK_DECADES",
+    "C8_CONSTANT", "C8_QUADRATIC", "C11_EXPECTED", "C13_EXPECTED", "NARROW_WIDTHS", "C14_MULTI",
+    "ALGORITHM_MAX_LOSS", "C15_COSINE", "C16_EXPECTED", "C17_GOOD", "C17_HALF", "C17_RANK", "C17_MINIMA",
+    "C17_MINIMA_TOL", "C18_RATIO", "C18_BEST", "C18_COND", "C18_FINETUNE_LR", "C18_FINETUNE_STEPS",
+    "measure_c1", "measure_c2", "measure_c3", "measure_c4", "measure_c5", "measure_c6", "measure_c7",
+    "measure_c8", "measure_c9", "measure_c10", "measure_c11", "measure_c12", "measure_c13", "measure_c14",
+    "measure_c15", "measure_c16", "measure_c17", "measure_c18",
+]

@@ -1,0 +1,65 @@
+"""How a run was made: device, versions, git commit, date and wall time.
+
+Stored beside every result (:mod:`nslkit.store`) and every benchmark; never part of a results key.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["VERSION", "git_commit", "device_name", "provenance"]
+
+#: nslkit's version (``nslkit.__version__``), recorded with every run.
+VERSION = "0.1.0"
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """HEAD (and +dirty) when this process first asked, i.e. when it started its first training.
+
+    Cached, so that a commit made while a long run trains is not recorded as the run's.
+    """
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "nslkit"], cwd=root, capture_output=True, text=True, timeout=10)
+        return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def device_name(device: torch.device) -> str:
+    """A readable name of ``device``: the GPU's, or the CPU model and thread count."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"cpu: {model}, {torch.get_num_threads()} threads"
+
+
+def provenance(device: torch.device, wall_s: float, **extra: Any) -> dict[str, Any]:
+    """The provenance record of a run on ``device`` that took ``wall_s`` seconds, plus ``extra``."""
+    return {
+        "device": device_name(device),
+        "torch": torch.__version__,
+        "nslkit": VERSION,
+        "python": platform.python_version(),
+        "git_commit": git_commit(),  # cached: the commit when this process first trained
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "wall_s": round(wall_s, 3),
+        **extra,
+    }

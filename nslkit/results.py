@@ -1,0 +1,84 @@
+"""What a run produced: the :class:`Results` record that the trainers make, the store keeps,
+and the analysis and plots read, so none of them imports another just to name it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .data import test_data
+from .population import Population, evaluate_mse
+
+__all__ = ["Results", "curve_steps", "collect"]
+
+
+@dataclass
+class Results:
+    """What one width of one experiment produced, as NumPy arrays on the CPU.
+
+    Attributes:
+        config: the experiment.
+        train_mse: (S,) final MSE on the training points, in seed order.
+        test_mse: (S,) MSE on the dense independent test grid.
+        w, b, v, c: final parameters, (S, N, D), (S, N), (S, N), (S,).
+        curve_steps: (K,) steps at which the loss curve was sampled (about 100).
+        curve_loss: (S, K) training MSE before the update of each sampled step.
+        provenance: how the numbers were made (device, torch version, git commit, date,
+            wall time); not part of the results key.
+
+    Results loaded from a file stored with ``keep="losses"`` (:meth:`nslkit.store.Store.save`)
+    have None for the parameters and the curve.
+    """
+
+    config: TrainConfig
+    train_mse: np.ndarray
+    test_mse: np.ndarray
+    w: np.ndarray | None
+    b: np.ndarray | None
+    v: np.ndarray | None
+    c: np.ndarray | None
+    curve_steps: np.ndarray | None
+    curve_loss: np.ndarray | None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def population(self, dtype: torch.dtype | None = None) -> Population:
+        """The trained networks as a :class:`Population` (float64 unless ``dtype``)."""
+        if self.w is None:
+            raise ValueError(f"the parameters of {self.config.target}/{self.config.activation} N={self.config.width} "
+                             "were not kept (stored with keep='losses'); train again to get them")
+        ts = (torch.from_numpy(a) for a in (self.w, self.b, self.v, self.c))
+        return Population(*ts).to(dtype=dtype or torch.float64)
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self.config.seeds
+
+
+def curve_steps(steps: int, n: int) -> np.ndarray:
+    """About ``n`` evenly spaced steps in [0, steps - 1] at which the loss curve is sampled."""
+    return np.unique(np.linspace(0, steps - 1, min(n, steps)).round().astype(np.int64))
+
+
+def collect(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+            record: np.ndarray, curve: torch.Tensor, provenance: dict[str, Any]) -> Results:
+    """The :class:`Results` of trained parameters (w, b, v, c) on the training points (x, y):
+    final train and test MSE, everything on the CPU. Every trainer ends here."""
+    pop = Population(*params)
+    dev, dtype = x.device, x.dtype
+    with torch.no_grad():
+        train_mse = evaluate_mse(pop, x, y, cfg.activation, cfg.negative_slope)
+        xt, yt = (t.to(dev, dtype) for t in test_data(cfg))
+        test_mse = evaluate_mse(pop, xt, yt, cfg.activation, cfg.negative_slope)
+    np_ = lambda t: t.detach().cpu().numpy()  # noqa: E731
+    return Results(
+        config=cfg,
+        train_mse=np_(train_mse),
+        test_mse=np_(test_mse),
+        w=np_(pop.w), b=np_(pop.b), v=np_(pop.v), c=np_(pop.c),
+        curve_steps=record,
+        curve_loss=np_(curve),
+        provenance=provenance,
+    )
