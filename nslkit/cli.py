@@ -1,13 +1,18 @@
-"""Command line: ``python -m nslkit train …`` and ``python -m nslkit bench …``.
+"""Command line: ``python -m nslkit train …``, ``bench …`` and ``migrate …``.
 
 Bad input prints one line naming the bad value and the valid choices, and exits with 2.
-Progress bars go to stderr; ``--json`` prints one JSON object to stdout.
+Progress bars and warnings (one line each) go to stderr; ``--json`` prints one JSON object to
+stdout.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import warnings
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -15,7 +20,7 @@ import numpy as np
 from .config import DTYPES, PLACEMENTS, TrainConfig, seed_list
 from .activations import ACTIVATIONS
 from .checks import integer
-from .store import Store
+from .store import CHUNK_SIZE, Store, StoreError, migrate
 from .targets import target_names
 from .train import BACKENDS, resolve_backend, resolve_device
 
@@ -101,9 +106,21 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--test-points", type=_positive_int, default=10_000, help="points of the test grid (default 10000)")
     t.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
     t.add_argument("--no-store", action="store_true", help="neither load nor save results")
+    t.add_argument("--chunk-size", type=_positive_int, default=CHUNK_SIZE, metavar="C",
+                   help=f"seeds per stored chunk, the unit of work and of resuming (default {CHUNK_SIZE})")
+    where = t.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="K",
+                       help="train the chunks on K single-threaded worker processes of this machine (a Dask LocalCluster)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="train the chunks on the Dask cluster at ADDRESS (e.g. tcp://host:8786); its workers must "
+                            "see --store")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     b = sub.add_parser("bench", help="throughput of the naive loop and each batched trainer, against the roofline")
     _add_experiment_args(b, bench=True)
+    m = sub.add_parser("migrate", help="convert results files of format version 1 into chunks of the current store")
+    m.add_argument("--store", default=None, metavar="DIR", help="the store to write (default $NSLKIT_RESULTS or results/)")
+    m.add_argument("--from", dest="source", default=None, metavar="DIR", help="where the old files are (default --store)")
+    m.add_argument("--remove", action="store_true", help="delete each old file once converted")
     return p
 
 
@@ -128,29 +145,80 @@ def _summary(res) -> str:
             f"[{len(res.seeds)} seeds x {res.config.steps} steps, {res.config.dtype}]")
 
 
+def _store(path: str | None) -> Store:
+    """The store at ``path`` (default folder when None), created if need be; ValueError if unusable."""
+    st = Store(path)  # refuses a file
+    try:
+        st.root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"cannot use {str(st.root)!r} as the results store: {e.strerror or e}") from None
+    if not os.access(st.root, os.W_OK):
+        raise ValueError(f"cannot write to the results store {str(st.root)!r}")
+    return st
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Warnings as one line on stderr, without the source line Python would print."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"nslkit: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     p = _parser()
     a = p.parse_args(argv)
-    bench = a.command == "bench"
-    try:
-        cfg = _config(a, bench)
-        dev = resolve_device(a.device)
-        resolve_backend(a.backend, cfg, dev, cfg.points)  # 'compiled' where it cannot compile fails here
-    except ValueError as e:
-        p.exit(2, f"nslkit {a.command}: error: {e}\n")
-    if bench:
-        from .backends.bench import bench as run_bench, format_table
+    with _one_line_warnings():
+        if a.command == "migrate":
+            return _migrate(p, a)
+        bench = a.command == "bench"
+        try:
+            cfg = _config(a, bench)
+            dev = resolve_device(a.device)
+            resolve_backend(a.backend, cfg, dev, cfg.points)  # 'compiled' where it cannot compile fails here
+            store = None if bench or a.no_store else Store(_store(a.store).root, a.chunk_size)
+            if not bench and a.no_store and (a.workers or a.scheduler):
+                raise ValueError("--workers and --scheduler need a store (the workers write into it); drop --no-store")
+        except ValueError as e:
+            p.exit(2, f"nslkit {a.command}: error: {e}\n")
+        if bench:
+            from .backends.bench import bench as run_bench, format_table
 
-        r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev,
-                      None if a.backend == "auto" else [a.backend], DTYPES if a.dtype == "both" else [a.dtype])
-        print(json.dumps(r) if a.json else format_table(r))
-        return 0
+            r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev,
+                          None if a.backend == "auto" else [a.backend], DTYPES if a.dtype == "both" else [a.dtype])
+            print(json.dumps(r) if a.json else format_table(r))
+            return 0
+        return _train(p, a, cfg, dev, store)
 
+
+def _train(p: argparse.ArgumentParser, a: argparse.Namespace, cfg: TrainConfig, dev, store: Store | None) -> int:
     from .experiment import sweep
 
-    store = False if a.no_store else (Store(a.store) if a.store else None)
-    results = sweep(cfg, a.widths, store=store, device=dev, progress=not a.quiet, backend=a.backend)
+    todo = 0
+    if store is not None:
+        with contextlib.suppress(StoreError):  # sweep reports a bad file itself
+            todo = sum(len(store.chunks(store.missing(cfg.replace(width=w)))) for w in a.widths)
+    client = None
+    if a.workers or a.scheduler:
+        from .cluster import client_for
+
+        try:
+            client = client_for(a.workers, a.scheduler)
+        except (OSError, ValueError) as e:
+            p.exit(2, f"nslkit train: error: cannot reach the Dask scheduler {a.scheduler!r}: {e}\n")
+    try:
+        results = sweep(cfg, a.widths, store=False if store is None else store, device=dev, progress=not a.quiet,
+                        backend=a.backend, client=client)
+    finally:
+        if client is not None:
+            client.close()
+            if a.workers:
+                client.cluster.close()
     if a.json:
         c = cfg.to_dict()
         del c["width"]
@@ -159,11 +227,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             "config": c,
             "train_mse": {str(w): r.train_mse.tolist() for w, r in results.items()},
             "test_mse": {str(w): r.test_mse.tolist() for w, r in results.items()},
+            "chunks_trained": todo if store is not None else None,
         }
         print(json.dumps(out))
     else:
         for r in results.values():
             print(_summary(r))
+    return 0
+
+
+def _migrate(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
+    try:
+        st = _store(a.store)
+        source = Path(a.source) if a.source else st.root
+        if not source.is_dir():
+            raise ValueError(f"--from {str(source)!r} is not a folder")
+        report = migrate(source, st, remove=a.remove)
+    except (ValueError, StoreError) as e:
+        p.exit(2, f"nslkit migrate: error: {e}\n")
+    dups = report["duplicates"]
+    print(f"converted {report['files']} files into {report['chunks']} chunk writes in {st.root}"
+          + (f"; {sum(n for n, _ in dups.values())} seeds were stored twice (the larger run's kept; largest relative "
+             f"difference of their train MSE {max(d for _, d in dups.values()):.2g})" if dups else ""))
     return 0
 
 

@@ -1,14 +1,17 @@
 """The experiment config: one frozen dataclass that is both the recipe and the results key.
 
-Every field changes the numbers a run produces, so every field is part of the results-store
-key (see :mod:`nslkit.store`). How the numbers are computed (device, backend, chunk size,
+Every field changes the numbers a run produces, so every field but the seed list is part of
+the results-store key (:meth:`TrainConfig.experiment_key`; the store keeps the seeds in chunks
+under it, :mod:`nslkit.store`). How the numbers are computed (device, backend, chunk size,
 progress bars) is an argument of :func:`nslkit.train.train` and is recorded in the results'
 provenance, not in the key. Chunking changes no bit. Device and backend change rounding only,
 but rounding differences grow over 50,000 steps: for x², SiLU, width 2, 100 seeds, the eager
 and compiled CPU backends give final losses whose per-seed relative difference has median
 0.17% and maximum 2.5% (medians over seeds 4.542e-4 against 4.530e-4). Statistics over seeds
 are what the book reports; individual seeds are reproducible bit for bit only on the same
-device and backend.
+device and backend. The compiled and Triton steps give a network the same numbers in any
+batch; the eager step may not (torch's elementwise kernels round a tensor's last partial
+vector with scalar code), so the store trains its chunks the same way in every mode.
 
 Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol questions"):
 
@@ -45,8 +48,10 @@ from .targets import get_target
 
 __all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "seed_list", "learning_rate", "make_optimizer"]
 
-#: Bumped whenever the numbers a config produces, or the stored layout, change.
-FORMAT_VERSION = 1
+#: Bumped whenever the numbers a config produces, or the stored layout, change. 2: the store
+#: keeps chunks of seeds under the experiment key (every field but the seeds); 1 kept one file
+#: per seed list (``python -m nslkit migrate`` converts).
+FORMAT_VERSION = 2
 DTYPES = ("float64", "float32")
 PLACEMENTS = ("grid", "uniform")
 
@@ -151,9 +156,19 @@ class TrainConfig:
         return cls(**d)
 
     def key(self) -> str:
-        """SHA-256 of the canonical JSON of every field: the results-store key."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()
+        """SHA-256 of the canonical JSON of every field, the seeds included."""
+        return _sha256(self.to_dict())
+
+    def experiment_key(self) -> str:
+        """SHA-256 of the canonical JSON of every field but the seeds: the results-store key of
+        the experiment, whose seeds the store keeps in chunks (a seed trains the same in any batch)."""
+        d = self.to_dict()
+        del d["seeds"]
+        return _sha256(d)
+
+
+def _sha256(d: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:

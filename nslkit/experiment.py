@@ -1,38 +1,87 @@
-"""Run experiments through the results store: load what is stored, train what is missing."""
+"""Run experiments through the results store: load what is stored, train only what is missing.
+
+The unit of work is one chunk of seeds of one width (:mod:`nslkit.store`). In process (the
+default) the chunks train one after another and each is saved as soon as it is done, so a run
+killed at any moment loses at most the chunk in flight and a rerun resumes. With a Dask
+``client`` (:mod:`nslkit.cluster`) the chunks train on its workers, in parallel; a worker that
+dies mid-chunk has its chunk retried by Dask, and a chunk written twice is written once.
+"""
 from __future__ import annotations
 
 import os
+import sys
 import warnings
-from typing import Iterable
+from typing import Any, Iterable
 
 import torch
 
 from .config import TrainConfig
-from .results import Results
+from .progress import progress_bar
+from .results import Results, diverged
 from .store import Store, StoreError
-from .train import train_widths
+from .train import resolve_backend, resolve_device, train, train_widths
 
-__all__ = ["run", "sweep"]
+__all__ = ["run", "sweep", "DivergenceWarning", "StoreWarning"]
 
 
-def _as_store(store: Store | str | os.PathLike | bool | None) -> Store | None:
+class StoreWarning(UserWarning):
+    """A stored file failed its checks and its seeds are trained again."""
+
+
+class DivergenceWarning(UserWarning):
+    """Some newly trained networks ended worse than predicting the mean, or not finite."""
+
+
+def _as_store(store: Store | str | os.PathLike | bool | None, chunk_size: int | None) -> Store | None:
     if store is False:
         return None
-    if store is None or store is True:
-        return Store()
-    return store if isinstance(store, Store) else Store(store)
+    if isinstance(store, Store):
+        return store if chunk_size is None else Store(store.root, chunk_size)
+    root = None if store is None or store is True else store
+    return Store(root) if chunk_size is None else Store(root, chunk_size)
 
 
-def _load(st: Store, cfg: TrainConfig, on_corrupt: str) -> Results | None:
-    try:
-        return st.load(cfg)
-    except FileNotFoundError:
-        return None
-    except StoreError as e:
-        if on_corrupt == "raise":
-            raise
-        warnings.warn(f"{e}; training again and overwriting it", stacklevel=3)
-        return None
+def _user_stacklevel() -> int:
+    """The stacklevel of the first caller outside nslkit, so a warning shows the user's line, not ours."""
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _stored(st: Store, cfg: TrainConfig, on_corrupt: str) -> tuple[Results | None, tuple[int, ...]]:
+    """(the stored results of cfg, ()) when all are stored and sound; else (None, the seeds to train).
+
+    A file that fails its checks raises (on_corrupt "raise"), or is reported and left out: its
+    seeds are trained again and the file replaced when they are saved.
+    """
+    bad: set = set()
+    while True:
+        try:
+            missing = st.missing(cfg, bad)
+            present = cfg.replace(seeds=tuple(s for s in cfg.seeds if s not in set(missing))) if len(missing) < len(
+                cfg.seeds) else None
+            loaded = st.load(present, bad) if present is not None else None  # reads, and so checks, every array
+            return (loaded if not missing else None), missing
+        except StoreError as e:
+            if on_corrupt == "raise" or e.path is None or e.path in bad:
+                raise
+            bad.add(e.path)
+            lo, hi = e.chunk or (0, max(cfg.seeds))
+            redo = sum(lo <= s <= hi for s in cfg.seeds)
+            warnings.warn(f"{e}; training its {redo} seeds of N={cfg.width} again and replacing the file",
+                          StoreWarning, stacklevel=_user_stacklevel())
+
+
+def _warn_diverged(counts: dict[int, tuple[int, int]], cfg: TrainConfig) -> None:
+    bad = {w: n for w, (n, _) in counts.items() if n}
+    if bad:
+        total = sum(t for _, t in counts.values())
+        per = ", ".join(f"N={w}: {n}" for w, n in sorted(bad.items()))
+        warnings.warn(f"{sum(bad.values())} of {total} newly trained {cfg.target}/{cfg.activation} networks ended "
+                      f"above Var(y) or not finite ({per}): they diverged or learnt nothing (lr {cfg.lr:g})",
+                      DivergenceWarning, stacklevel=_user_stacklevel())
 
 
 def sweep(
@@ -46,37 +95,86 @@ def sweep(
     backend: str = "auto",
     train: bool = True,
     keep: str = "all",
+    client: Any = None,
+    chunk_size: int | None = None,
 ) -> dict[int, Results]:
-    """Results for ``cfg`` at each width: loaded from ``store`` if there, else trained and saved.
+    """Results for ``cfg`` at each width: assembled from the store's chunks, the missing chunks
+    trained and saved first.
 
     Args:
         cfg: the experiment; its ``width`` is replaced by each of ``widths``.
-        store: a :class:`Store` or folder; None for the default store, False for none.
+        store: a :class:`Store` or folder; None for the default store, False for none (then
+            everything trains in process and nothing is saved).
         device, max_elements, progress, backend: as for :func:`nslkit.train.train`.
-        on_corrupt: "recompute" (warn, train again, overwrite) or "raise" for a stored file
-            that fails its checks.
-        train: False to only load: a width missing from the store raises FileNotFoundError
-            instead of being trained (the claims ledger reads results, it never trains).
-        keep: what newly trained results store, "all" or "losses" (:meth:`Store.save`); the
-            returned results are complete either way.
+        on_corrupt: "recompute" (warn, train its seeds again, replace it) or "raise" for a
+            stored file that fails its checks.
+        train: False to only load: a missing seed raises FileNotFoundError instead of being
+            trained (the claims ledger reads results, it never trains).
+        keep: what newly trained chunks store, "all" or "losses" (:meth:`Store.save`).
+        client: a ``dask.distributed.Client``: the missing chunks train on its workers, which
+            must see the store's folder (:func:`nslkit.cluster.client_for`).
+        chunk_size: seeds per chunk for newly written files (default the store's, 100).
+
+    Warns :class:`DivergenceWarning` (one line) when newly trained networks diverged.
     """
     if on_corrupt not in ("recompute", "raise"):
         raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
     widths = list(widths)
-    st = _as_store(store)
+    st = _as_store(store, chunk_size)
+    if st is None:
+        if client is not None:
+            raise ValueError("training on a Dask cluster needs a store that its workers share; got store=False")
+        out = train_widths(cfg, widths, device, max_elements, progress, backend)
+        _warn_diverged({w: (diverged(r), len(r.seeds)) for w, r in out.items()}, cfg)
+        return out
     on_corrupt = on_corrupt if train else "raise"  # never retrain behind a load-only caller
-    out = {w: _load(st, cfg.replace(width=w), on_corrupt) if st else None for w in widths}
-    missing = [w for w, r in out.items() if r is None]
-    if missing and not train:
-        raise FileNotFoundError(
-            f"no stored results for {cfg.target}/{cfg.activation} widths {missing} at "
-            f"{len(cfg.seeds)} seeds × {cfg.steps} steps in {st}; run with train=True to make them")
-    if missing:
-        for w, res in train_widths(cfg, missing, device, max_elements, progress, backend).items():
-            if st:
-                st.save(res, keep)
+    out: dict[int, Results] = {}
+    todo = []
+    for w in widths:
+        res, missing = _stored(st, cfg.replace(width=w), on_corrupt)
+        if res is not None:
             out[w] = res
-    return out
+        todo += [(w, seeds) for seeds in st.chunks(missing).values()]
+    if todo and not train:
+        n = sum(len(s) for _, s in todo)
+        raise FileNotFoundError(
+            f"{n} networks of {cfg.target}/{cfg.activation} widths {sorted({w for w, _ in todo})} at "
+            f"{len(cfg.seeds)} seeds × {cfg.steps} steps are not in {st}; run with train=True to make them")
+    if todo:
+        bar = progress_bar(progress, len(todo) * cfg.steps, f"{cfg.target} {cfg.activation}: {len(todo)} chunks",
+                           unit="chunk", unit_scale=1 / cfg.steps)
+        try:
+            if client is None:
+                counts = _train_here(st, cfg, todo, device, max_elements, bar, backend, keep)
+            else:
+                from .cluster import train_chunks
+
+                counts = train_chunks(client, st, cfg, todo, device, backend, keep, bar)
+        finally:
+            bar.close()
+        _warn_diverged(counts, cfg)
+    return {w: out[w] if w in out else st.load(cfg.replace(width=w)) for w in widths}
+
+
+def _train_here(st: Store, cfg: TrainConfig, todo, device, max_elements, bar, backend, keep) -> dict[int, tuple]:
+    """Train the chunks in this process, saving each as it finishes; {width: (diverged, trained)}."""
+    counts: dict[int, list[int]] = {}
+    dev = resolve_device(device)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for w, seeds in todo:
+        groups.setdefault(seeds, []).append(w)
+    for seeds, ws in sorted(groups.items()):
+        chunk = cfg.replace(seeds=seeds)
+        if resolve_backend(backend, chunk, dev, chunk.points) == "triton":  # every width in one launch sequence
+            done = train_widths(chunk, ws, dev, max_elements, bar, backend).values()
+        else:
+            done = (train(chunk.replace(width=w), dev, max_elements, bar, backend) for w in ws)
+        for res in done:
+            st.save(res, keep)
+            c = counts.setdefault(res.config.width, [0, 0])
+            c[0] += diverged(res)
+            c[1] += len(res.seeds)
+    return {w: tuple(c) for w, c in counts.items()}
 
 
 def run(cfg: TrainConfig, store: Store | str | os.PathLike | bool | None = None, **kwargs) -> Results:

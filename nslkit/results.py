@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .data import test_data
+from .data import test_data, training_data
 from .population import Population, evaluate_mse
 
-__all__ = ["Results", "curve_steps", "collect"]
+__all__ = ["Results", "curve_steps", "collect", "diverged"]
 
 
 @dataclass
@@ -82,3 +82,12 @@ def collect(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y
         curve_loss=np_(curve),
         provenance=provenance,
     )
+
+
+def diverged(res: Results) -> int:
+    """How many networks of ``res`` ended with a training MSE above the target's variance on the
+    training points (worse than predicting their mean: they diverged or learnt nothing) or not
+    finite."""
+    var = float(training_data(res.config)[1].var(unbiased=False))
+    mse = np.asarray(res.train_mse, dtype=np.float64)
+    return int(np.sum(~np.isfinite(mse) | (mse > var)))

@@ -67,14 +67,15 @@ def test_train_json(tmp_path):
              env_dir=tmp_path)
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
-    assert set(out) == {"config", "train_mse", "test_mse"}
+    assert set(out) == {"config", "train_mse", "test_mse", "chunks_trained"} and out["chunks_trained"] == 2
     assert out["config"]["widths"] == [2, 3] and out["config"]["seeds"] == [4, 1] and "width" not in out["config"]
     assert set(out["train_mse"]) == {"2", "3"} and all(len(v) == 2 for v in out["test_mse"].values())
-    assert "step" in p.stderr  # the progress bar goes to stderr
+    assert "chunk" in p.stderr  # the progress bar (it counts chunks) goes to stderr
     assert len(list(tmp_path.glob("*.npz"))) == 2
     again = _cli("train", "--widths", "3", "--seed-list", "4", "1", "--steps", "50", "--test-points", "20", "--json",
                  "--quiet", env_dir=tmp_path)
     assert json.loads(again.stdout)["train_mse"]["3"] == out["train_mse"]["3"]  # loaded from the store
+    assert json.loads(again.stdout)["chunks_trained"] == 0
     assert again.stderr == ""
 
 

@@ -33,24 +33,27 @@ def main_sweep(
     steps: int | None = None,
     device: str = "auto",
     progress: bool = False,
+    client: Any = None,
     **fields,
 ) -> dict[int, Results]:
     """y = x² at each width (Secs. 2-4): ``{width: Results}`` at a named scale.
 
-    ``fields`` override the protocol (e.g. ``domain=(-1, 1)``); ``seeds``/``steps`` the scale.
+    ``fields`` override the protocol (e.g. ``domain=(-1, 1)``); ``seeds``/``steps`` the scale;
+    ``client`` (a Dask client) trains the missing chunks on its workers (:func:`nslkit.sweep`).
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target="x2", activation=activation, **fields)
-    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train)
+    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train, client=client)
 
 
 def wide_network(scale: str, store: Where = None, train: bool = True, steps: int | None = None,
-                 device: str = "auto", progress: bool = False, width: int = WIDE_WIDTH, seeds: int = 1) -> Results:
+                 device: str = "auto", progress: bool = False, width: int = WIDE_WIDTH, seeds: int = 1,
+                 client: Any = None) -> Results:
     """Wide SiLU networks for y = x² (Fig. 2a, C5: one of width 10000), at the scale's steps.
 
     ``seeds`` networks (seeds 0..seeds-1) of ``width``; the scale sets only the steps.
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target="x2", activation="silu")
-    return sweep(cfg, [width], store=store, device=device, progress=progress, train=train)[width]
+    return sweep(cfg, [width], store=store, device=device, progress=progress, train=train, client=client)[width]
 
 
 def target_sweep(
@@ -65,6 +68,7 @@ def target_sweep(
     progress: bool = False,
     activation: str = "silu",
     keep: str | None = None,
+    client: Any = None,
     **fields,
 ) -> dict[int, Results]:
     """Any target of Appendix A at each width (Figs. 5-8): ``{width: Results}`` at a named scale.
@@ -76,12 +80,12 @@ def target_sweep(
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target=target, activation=activation, **fields)
     keep = keep or ("all" if target == "x2" else "losses")
-    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train, keep=keep)
+    return sweep(cfg, widths, store=store, device=device, progress=progress, train=train, keep=keep, client=client)
 
 
 def disentangle_networks(scale: str, widths: Iterable[int] = DISENTANGLE_WIDTHS, store: Where = None,
                          train: bool = True, seeds: int | None = None, steps: int | None = None,
-                         device: str = "auto", progress: bool = False) -> dict[int, Results]:
+                         device: str = "auto", progress: bool = False, client: Any = None) -> dict[int, Results]:
     """The networks of Fig. 12 (C17): ``{width: Results}``.
 
     Widths up to the main sweep's widest (50) come from the main sweep at ``scale``; wider ones
@@ -90,11 +94,11 @@ def disentangle_networks(scale: str, widths: Iterable[int] = DISENTANGLE_WIDTHS,
     widths = list(widths)
     narrow = [w for w in widths if w <= max(SWEEP_WIDTHS)]
     out = main_sweep(scale, "silu", narrow, store=store, train=train, seeds=seeds, steps=steps, device=device,
-                     progress=progress) if narrow else {}
+                     progress=progress, client=client) if narrow else {}
     for w in widths:
         if w not in out:
             out[w] = wide_network(scale, store=store, train=train, steps=steps, device=device, progress=progress,
-                                  width=w, seeds=DISENTANGLE_WIDE_SEEDS)
+                                  width=w, seeds=DISENTANGLE_WIDE_SEEDS, client=client)
     return {w: out[w] for w in widths}
 
 

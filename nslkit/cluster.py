@@ -1,0 +1,73 @@
+"""Sweeps spread over a Dask cluster (``dask.distributed``): the unit of work is one chunk.
+
+:func:`client_for` makes the client: a ``LocalCluster`` of K single-threaded worker processes
+on this machine (``--workers K``), or a connection to a running scheduler (``--scheduler
+ADDRESS``, e.g. one started on SLURM or PBS with dask-jobqueue). :func:`train_chunks` submits
+one task per missing (width, chunk); each worker trains its chunk and writes it into the store,
+which every worker must see. Dask retries a task whose worker dies; a chunk written twice is
+merged into one file, so nothing is lost or duplicated.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .config import TrainConfig
+from .results import diverged
+from .store import Store
+from .train import train
+
+__all__ = ["client_for", "train_chunks", "train_chunk"]
+
+
+def client_for(workers: int | None = None, scheduler: str | None = None):
+    """A ``dask.distributed.Client``: on a new ``LocalCluster`` of ``workers`` single-threaded
+    processes, or on the scheduler at ``scheduler``. Close it (``with client_for(2) as c:``)."""
+    from distributed import Client, LocalCluster
+
+    if (workers is None) == (scheduler is None):
+        raise ValueError("give either workers (a LocalCluster) or scheduler (an address), not both or neither")
+    if scheduler is not None:
+        return Client(scheduler)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    import dask
+
+    # worker processes are not daemons, so that torch.compile may start its compiler processes
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    return Client(cluster)
+
+
+def train_chunk(cfg: TrainConfig, root: str, chunk_size: int, device: str, backend: str, keep: str) -> dict:
+    """A worker's task: train one chunk (cfg holds its width and seeds), save it; its counts."""
+    from distributed import get_worker
+
+    try:
+        torch.set_num_threads(max(1, int(get_worker().state.nthreads)))
+    except (ValueError, AttributeError):
+        pass  # not on a worker (tests call it directly): keep torch's threads
+    res = train(cfg, device, progress=False, backend=backend)
+    Store(root, chunk_size).save(res, keep)
+    return {"width": cfg.width, "diverged": diverged(res), "trained": len(cfg.seeds)}
+
+
+def train_chunks(client: Any, st: Store, cfg: TrainConfig, todo: Sequence[tuple[int, tuple[int, ...]]],
+                 device, backend: str, keep: str, bar) -> dict[int, tuple[int, int]]:
+    """Train every (width, seeds) chunk of ``todo`` on ``client``'s workers, widest first;
+    ``bar`` advances by cfg.steps per finished chunk. Returns {width: (diverged, trained)}."""
+    from distributed import as_completed
+
+    device = "auto" if device is None else str(device)
+    futures = [client.submit(train_chunk, cfg.replace(width=w, seeds=seeds), str(st.root.resolve()), st.chunk_size,
+                             device, backend, keep, pure=False, priority=w * len(seeds))
+               for w, seeds in todo]
+    counts: dict[int, list[int]] = {}
+    for fut in as_completed(futures):
+        r = fut.result()
+        c = counts.setdefault(r["width"], [0, 0])
+        c[0] += r["diverged"]
+        c[1] += r["trained"]
+        bar.update(cfg.steps)
+    return {w: tuple(c) for w, c in counts.items()}
