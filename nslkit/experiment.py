@@ -110,7 +110,9 @@ def sweep(
             stored file that fails its checks.
         train: False to only load: a missing seed raises FileNotFoundError instead of being
             trained (the claims ledger reads results, it never trains).
-        keep: what newly trained chunks store, "all" or "losses" (:meth:`Store.save`).
+        keep: what newly trained chunks store, "all" or "losses" (:meth:`Store.save`). What
+            comes back is what the store holds, whether trained now or loaded: results kept
+            as "losses" have no parameters or curves.
         client: a ``dask.distributed.Client``: the missing chunks train on its workers, which
             must see the store's folder (:func:`nslkit.cluster.client_for`).
         chunk_size: seeds per chunk for newly written files (default the store's, 100).
@@ -141,8 +143,10 @@ def sweep(
             f"{n} networks of {cfg.target}/{cfg.activation} widths {sorted({w for w, _ in todo})} at "
             f"{len(cfg.seeds)} seeds × {cfg.steps} steps are not in {st}; run with train=True to make them")
     if todo:
-        bar = progress_bar(progress, len(todo) * cfg.steps, f"{cfg.target} {cfg.activation}: {len(todo)} chunks",
-                           unit="chunk", unit_scale=1 / cfg.steps)
+        bar = progress_bar(progress, len(todo) * cfg.steps, f"{cfg.target} {cfg.activation}", unit="chunk",
+                           unit_scale=1 / cfg.steps,  # counts chunks, advances by steps
+                           bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.0f} chunks "
+                                      "[{elapsed}<{remaining}]")
         try:
             if client is None:
                 counts = _train_here(st, cfg, todo, device, max_elements, bar, backend, keep)

@@ -37,7 +37,7 @@ def loss_histograms(results: Mapping[int, Results], ax=None, bins: int = 40, whi
     finite = np.concatenate([l[np.isfinite(l) & (l > 0)] for l in losses.values()])
     edges = np.logspace(np.log10(finite.min()), np.log10(finite.max()), bins + 1)
     for w, l in losses.items():
-        ax.hist(l, bins=edges, histtype="step", lw=1.5, label=f"N = {w}")
+        ax.hist(l, bins=edges, histtype="step", lw=1.5, label=f"N = {w} ({l.size} networks)")
     ax.set_xscale("log")
     ax.set_xlabel("train MSE" if which == "train_mse" else "test MSE")
     ax.set_ylabel("networks")
@@ -93,7 +93,9 @@ def histogram_grid(results: Mapping[int, Results], modes: Mapping[int, int] | No
     for ax in flat[len(widths):]:
         ax.set_visible(False)
     fig = flat[0].figure
-    fig.suptitle(f"Loss histograms per width ({scale_label(results[widths[0]].config)})", fontsize=10)
+    n = len(results[widths[0]].seeds)
+    fig.suptitle(f"Loss histograms per width, {n:,} networks each ({scale_label(results[widths[0]].config)})",
+                 fontsize=10)
     fig.tight_layout()
     return axes
 
@@ -205,8 +207,8 @@ def ensemble_comparison(width_losses: np.ndarray, ensemble_losses: np.ndarray, n
     ax = _ax(ax, (3.2, 2.6))
     a, b = np.log10(width_losses), np.log10(ensemble_losses)
     edges = np.linspace(min(a.min(), b.min()), max(a.max(), b.max()), bins + 1)
-    ax.hist(a, bins=edges, density=True, alpha=0.6, label=f"{n}")
-    ax.hist(b, bins=edges, density=True, alpha=0.6, label=f"{n // 2} + {n // 2}")
+    ax.hist(a, bins=edges, density=True, alpha=0.6, label=f"{n} ({a.size:,} networks)")
+    ax.hist(b, bins=edges, density=True, alpha=0.6, label=f"{n // 2} + {n // 2} ({b.size:,} pairs)")
     ax.set_xlabel("log10 MSE", fontsize=8)
     ax.legend(fontsize=7)
     _scale_title(ax, f"N = {n}", label)
@@ -253,7 +255,8 @@ def target_histograms(sweeps: Mapping[str, Mapping[int, Results]], modes: Mappin
         axes[i, 0].set_ylabel((labels or {}).get(name, name), fontsize=8)
     cfg = next(iter(sweeps[names[0]].values())).config
     note = "; red numbers: KDE modes > 1" if modes else ""
-    fig.suptitle(f"log10 train MSE per target and width ({scale_label(cfg)}{note})", fontsize=9)
+    fig.suptitle(f"log10 train MSE per target and width, {len(cfg.seeds):,} networks a panel ({scale_label(cfg)}{note})",
+                 fontsize=9)
     fig.tight_layout()
     return axes
 

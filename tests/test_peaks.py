@@ -115,3 +115,21 @@ def test_a_point_mass_with_a_tail_still_has_its_peak():
     p = find_peaks(losses)
     assert p.n_modes >= 1 and abs(np.log10(p.locations[0] / 1.5131906165317839)) < 0.01
     assert p.bandwidth >= MIN_BANDWIDTH * (1 - 1e-9)
+
+
+def test_power_check_on_planted_mixtures():
+    from nslkit.analysis.peaks import Mixture, fit_mixture, recovery_rate, seeds_needed
+
+    far = Mixture(np.array([0.5, 0.5]), np.array([-5.0, -3.0]), np.array([0.1, 0.1]))  # 20 sds apart
+    near = Mixture(np.array([0.5, 0.5]), np.array([-4.0, -3.65]), np.array([0.12, 0.12]))  # 2.9 sds apart
+    merged = Mixture(np.array([0.5, 0.5]), np.array([-4.0, -3.85]), np.array([0.12, 0.12]))  # 1.25 sds: one mode
+    assert far.n_modes() == near.n_modes() == 2 and merged.n_modes() == 1
+    needed_far, rates_far = seeds_needed(far, trials=100)
+    needed_near, rates_near = seeds_needed(near, trials=100)
+    assert needed_far == 20 and rates_far[20] >= 0.8
+    assert needed_near is None or needed_near >= 200, rates_near  # close peaks need many more networks
+    assert recovery_rate(near, 2000, trials=50) > recovery_rate(near, 50, trials=50)
+    # a fitted mixture recovers planted components
+    rng = np.random.default_rng(0)
+    fitted = fit_mixture(far.sample(500, rng))
+    assert fitted.n_modes() == 2 and np.allclose(np.sort(fitted.means), [-5, -3], atol=0.05)

@@ -56,7 +56,8 @@ def test_target_sweep_for_x2_is_the_main_sweep(tmp_path):
     same = nk.study.target_sweep("smoke", "x2", [2], store=tmp_path, seeds=2, steps=20, train=False)
     assert same[2].config.key() == main[2].config.key()
     prod = nk.study.target_sweep("smoke", "prod3", [2], store=tmp_path, seeds=2, steps=20)[2]
-    assert prod.w.shape == (2, 2, 3) and prod.config.points == 1000 and prod.config.placement == "uniform"
+    # what comes back is what the store holds, whether trained now or loaded later
+    assert prod.w is None and prod.config.points == 1000 and prod.config.placement == "uniform"
     # what the store keeps: the main sweep everything, another target its losses alone
     assert same[2].w is not None and same[2].provenance["kept"] == "all"
     again = nk.study.target_sweep("smoke", "prod3", [2], store=tmp_path, seeds=2, steps=20, train=False)[2]

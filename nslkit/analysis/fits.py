@@ -88,6 +88,7 @@ class BrokenPowerLawFit:
     break_loss: float  # fitted median loss at the break
     widths: np.ndarray  # (K,)
     medians: np.ndarray  # (K,)
+    median_ci: np.ndarray  # (K, 2) percentile bootstrap interval of each median
     rss: float
     n_boot: int
     ci: float
@@ -241,6 +242,7 @@ def broken_power_law_fit(
         break_loss=float(np.exp(coef[0])),
         widths=w,
         medians=meds,
+        median_ci=np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2], axis=0).T,  # (K, 2)
         rss=float(rss),
         n_boot=n_boot,
         ci=ci,

@@ -83,11 +83,15 @@ class N1Window:
     """The widest run of consecutive widths over which median loss follows N^-1 (claim C14).
 
     ``fit`` is None (and ``widths`` empty) when no run of ``min_widths`` widths qualifies.
+    ``outcome`` applies the book's one rule to "some run follows N^-1": True when some run's
+    bootstrap interval of α lies inside [1 − tolerance, 1 + tolerance], False when every run's
+    interval misses it, None (undecided) otherwise.
     """
 
     widths: tuple[int, ...]
     fit: PowerLawFit | None
     tolerance: float
+    outcome: bool | None = None
 
 
 def n1_window(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: float = 0.25,
@@ -97,7 +101,8 @@ def n1_window(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: fl
     Appendix A says every product's curve has "some range" that follows N^-1, steeper before
     it and flatter after. Every run of at least ``min_widths`` consecutive widths is fitted
     (point estimate); among those with |α − 1| ≤ tolerance the longest wins, ties going to α
-    nearest 1. The winner is refitted with its bootstrap interval.
+    nearest 1. The winner is refitted with its bootstrap interval, and every run's interval
+    (``n_boot`` resamples) gives :attr:`N1Window.outcome`.
     """
     w, samples = check_widths_losses(widths, losses)
     min_widths = integer(min_widths, "min_widths", minimum=2)
@@ -109,8 +114,15 @@ def n1_window(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: fl
             if abs(a - 1) <= tolerance:
                 key = (j - i, -abs(a - 1), i, j)
                 best = key if best is None or key[:2] > best[:2] else best
+    inside = []
+    for i in range(len(w)):
+        for j in range(i + min_widths, len(w) + 1):
+            lo, hi = power_law_fit(w[i:j], samples[i:j], n_boot=n_boot, rng=rng).alpha_ci
+            inside.append(True if 1 - tolerance <= lo and hi <= 1 + tolerance else
+                          False if hi < 1 - tolerance or lo > 1 + tolerance else None)
+    outcome = True if True in inside else None if None in inside else False
     if best is None:
-        return N1Window((), None, tolerance)
+        return N1Window((), None, tolerance, outcome)
     i, j = best[2], best[3]
     fit = power_law_fit(w[i:j], samples[i:j], n_boot=n_boot, rng=rng)
-    return N1Window(tuple(int(x) for x in w[i:j]), fit, tolerance)
+    return N1Window(tuple(int(x) for x in w[i:j]), fit, tolerance, outcome)

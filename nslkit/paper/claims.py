@@ -13,21 +13,25 @@ objects they share in :mod:`.tickets`, and the store reading in :mod:`.ledger`.
 """
 from __future__ import annotations
 
-from .appendices import (ALGORITHM_MAX_LOSS, C13_EXPECTED, C14_MULTI, C15_COSINE, C16_EXPECTED, C17_GOOD, C17_HALF,
-                         C17_MINIMA, C17_MINIMA_TOL, C17_RANK, C18_BEST, C18_COND, C18_FINETUNE_LR, C18_FINETUNE_STEPS,
-                         C18_RATIO, NARROW_WIDTHS, algorithm_table, error_profile, measure_c13, measure_c14,
-                         measure_c15, measure_c16, measure_c17, measure_c18)
-from .findings import CLAIMS, VERDICTS, Claim, Finding, grade, pending, table
+from .appendices import (ALGORITHM_MAX_LOSS, C13_EXPECTED, C13_READINGS, C14_MULTI, C15_ALGORITHMS, C15_CLUSTERS,
+                         C15_COSINE, C16_EXPECTED, C17_GOOD, C17_HALF, C17_MINIMA, C17_MINIMA_TOL, C17_RANK, C18_BEST,
+                         C18_COND, C18_FINETUNE_LR, C18_FINETUNE_STEPS, C18_RATIO, LEARNT_NOTHING, NARROW_WIDTHS,
+                         algorithm_table, c13_matches, c14_power, c15_alternatives, error_profile, measure_c13,
+                         measure_c14, measure_c15, measure_c16, measure_c17, measure_c18)
+from .findings import (CLAIMS, KINDS, VERDICTS, Claim, Criterion, Finding, grade, pending, sensitivity, table,
+                       verdict_of, within)
 from .ledger import ledger
 from .sections import (C1_TOLERANCE, C2_EARLY_MIN, C2_LATE_TOLERANCE, C3_PIECES, C3_TOLERANCE, C4_TOLERANCE,
                        C5_P_CONTROL, C5_P_SYMMETRIC, C5_RATIO, C7_ASYMMETRY, C7_MATCH, C7_PEAK_DECADES, C8_CONSTANT,
-                       C8_QUADRATIC, C11_EXPECTED, CHINCHILLA_ALPHA, measure_c1, measure_c2, measure_c3, measure_c4,
+                       C8_QUADRATIC, C7_RULES, C11_EXPECTED, CHINCHILLA_ALPHA, PEAKS_AFTER, measure_c1, measure_c2, measure_c3, measure_c4,
                        measure_c5, measure_c6, measure_c7, measure_c8, measure_c9, measure_c10, measure_c11,
                        measure_c12)
 from .tickets import lottery_tickets, lowest_peak, ticket_errors, training_xy
 
 __all__ = [
-    "CLAIMS", "VERDICTS", "Claim", "Finding", "grade", "pending", "table", "ledger",
+    "CLAIMS", "VERDICTS", "KINDS", "Claim", "Criterion", "Finding", "grade", "pending", "table", "verdict_of",
+    "within", "sensitivity", "ledger", "PEAKS_AFTER", "C7_RULES", "C13_READINGS", "LEARNT_NOTHING", "C15_CLUSTERS",
+    "C15_ALGORITHMS", "c13_matches", "c14_power", "c15_alternatives",
     "lottery_tickets", "lowest_peak", "ticket_errors", "training_xy", "algorithm_table", "error_profile",
     "CHINCHILLA_ALPHA", "C1_TOLERANCE", "C2_EARLY_MIN", "C2_LATE_TOLERANCE", "C3_PIECES", "C3_TOLERANCE",
     "C4_TOLERANCE", "C5_P_SYMMETRIC", "C5_P_CONTROL", "C5_RATIO", "C7_ASYMMETRY", "C7_MATCH", "C7_PEAK_DECADES",

@@ -2,22 +2,41 @@
 rule by which criteria become a verdict.
 
 A :class:`Finding` is our measurement of one claim: its value with its uncertainty, the scale it
-was measured at, the criterion and the verdict. :func:`grade` turns the criteria a finding met
-into its verdict, the same way for every claim.
+was measured at, its criteria and the verdict they give. Each :class:`Criterion` says whether it
+was fixed before or after the data was seen. The rule, the same for every claim:
+
+* A criterion on a measured quantity with a 95% interval passes when the whole interval
+  satisfies it, fails when none of it does, and is *undecided* when the interval straddles the
+  threshold (:func:`within`). A criterion without an interval (an exact number, a count) passes
+  or fails.
+* The verdict follows the criteria met (:func:`grade`): all of them, "reproduced"; some (or at
+  least the claim's ``partly_at`` fraction), "partly reproduced"; fewer, "not reproduced".
+* Undecided criteria are resolved both ways. When both give the same verdict, that is the
+  verdict; when they differ, the verdict is "inconclusive", and the finding says what scale
+  would decide it.
+
+A finding is "evidence" when it could have failed, and a "check" when it cannot (exact
+mathematics or arithmetic, such as C3's interpolation exponent and C12's 1/3): checks are not
+counted as evidence for the paper.
 """
 from __future__ import annotations
 
+import html
+import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..results import Results
 from .scales import scale_label
 
-__all__ = ["VERDICTS", "Claim", "CLAIMS", "Finding", "pending", "grade", "table", "scale_of", "losses_at", "fmt_ci"]
+__all__ = ["VERDICTS", "KINDS", "Claim", "CLAIMS", "Criterion", "Finding", "pending", "grade", "within",
+           "seeds_to_decide", "verdict_of", "all_of", "sensitivity", "table", "scale_of", "losses_at", "fmt_ci"]
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "pending")
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "pending")
+#: "evidence" could have failed; a "check" cannot (exact mathematics or arithmetic).
+KINDS = ("evidence", "check")
 
 @dataclass(frozen=True)
 class Claim:
@@ -67,41 +86,164 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in [
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One test a finding applies.
+
+    Attributes:
+        text: what is tested, threshold included, e.g. "α_early ≥ 3".
+        outcome: True (met), False (missed) or None (undecided: the interval straddles the
+            threshold).
+        fixed: "before" or "after" the data was seen.
+        why: for "after", what changed and why; the chapter shows the verdict under the
+            alternatives.
+        decides: for an undecided criterion, what scale would decide it.
+    """
+
+    text: str
+    outcome: bool | None
+    fixed: str = "before"
+    why: str = ""
+    decides: str = ""
+
+    def __post_init__(self) -> None:
+        assert self.fixed in ("before", "after"), self.fixed
+        assert self.outcome in (True, False, None), self.outcome
+        object.__setattr__(self, "outcome", None if self.outcome is None else bool(self.outcome))
+
+
+@dataclass(frozen=True)
 class Finding:
     """Our measurement of one claim.
 
     Attributes:
         claim: the claim ID, e.g. "C1".
         value: our measurement in words and numbers, with its uncertainty.
-        verdict: one of :data:`VERDICTS`.
-        criterion: the rule the verdict follows, fixed before the measurement.
+        criteria: the tests applied (:class:`Criterion`); their outcomes give the verdict.
         scale: the scale it was measured at (seeds × steps), or "exact" for mathematics.
         numbers: the measured numbers as plain floats, for checks and the closing notes.
         detail: the analysis objects behind it (fits, peaks, tests), for the chapter's figures.
+        kind: "evidence" or "check" (:data:`KINDS`).
+        partly_at: the fraction of criteria that makes "partly reproduced" (None: any).
+        note: what a reader should know beside the verdict (e.g. a typo in the paper).
+        verdict: derived from the criteria by :func:`verdict_of` ("pending" without criteria).
+        between: for an inconclusive verdict, the two verdicts the undecided criteria allow.
     """
 
     claim: str
     value: str
-    verdict: str
-    criterion: str
+    criteria: tuple[Criterion, ...]
     scale: str
     numbers: dict[str, Any] = field(default_factory=dict)
     detail: Any = None
+    kind: str = "evidence"
+    partly_at: float | None = None
+    note: str = ""
+    verdict: str = field(init=False)
+    between: tuple[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        assert self.verdict in VERDICTS, self.verdict
         assert self.claim in CLAIMS, self.claim
+        assert self.kind in KINDS, self.kind
+        object.__setattr__(self, "criteria", tuple(self.criteria))
+        verdict, between = verdict_of(self.criteria, self.partly_at) if self.criteria else ("pending", ("", ""))
+        object.__setattr__(self, "verdict", verdict)
+        object.__setattr__(self, "between", between)
+
+    @property
+    def criterion(self) -> str:
+        """The criteria as one text, each with its outcome."""
+        mark = {True: "met", False: "missed", None: "undecided"}
+        return "; ".join(f"{c.text} [{mark[c.outcome]}]" for c in self.criteria)
+
+    @property
+    def fixed(self) -> str:
+        """"before", or "after: ..." naming the criteria chosen after the data was seen and why."""
+        after = [c for c in self.criteria if c.fixed == "after"]
+        return "before" if not after else "after: " + "; ".join(f"{c.text} ({c.why})" for c in after)
+
+    @property
+    def decides(self) -> str:
+        """For an inconclusive finding, what scale would decide it."""
+        return "; ".join(c.decides for c in self.criteria if c.outcome is None and c.decides)
+
+    def sentence(self) -> str:
+        """The finding in one sentence, e.g. "C1 (Fig. 1c) is reproduced: α = 1.05 [1.02, 1.08] …"."""
+        c = CLAIMS[self.claim]
+        verdict = self.verdict if self.kind == "evidence" else f"{self.verdict} (a check, not evidence)"
+        extra = f" Note: {self.row()['note']}." if self.row()["note"] else ""
+        return f"{c.id} ({c.where}) is {verdict} at {self.scale}: {self.value}.{extra}"
+
+    def _repr_html_(self) -> str:
+        """A small table in a notebook: the claim, our value, each criterion with its outcome, the verdict."""
+        esc = html.escape
+        mark = {True: "met", False: "missed", None: "undecided"}
+        crit = "".join(f"<li>{esc(c.text)}: <b>{mark[c.outcome]}</b>"
+                       + (f" <i>(fixed after the data: {esc(c.why)})</i>" if c.fixed == "after" else "") + "</li>"
+                       for c in self.criteria)
+        rows = [("claim", f"{self.claim} ({esc(CLAIMS[self.claim].where)}): {esc(CLAIMS[self.claim].statement)}"),
+                ("ours", esc(self.value)), ("scale", esc(self.scale)), ("criteria", f"<ul>{crit}</ul>"),
+                ("verdict", f"<b>{esc(self.verdict)}</b>" + ("" if self.kind == "evidence" else " (a check)"))]
+        if self.row()["note"]:
+            rows.append(("note", esc(self.row()["note"])))
+        body = "".join(f'<tr><th style="text-align:left">{k}</th><td style="text-align:left">{v}</td></tr>'
+                       for k, v in rows)
+        return f'<table style="font-size:0.9em">{body}</table>'
 
     def row(self) -> dict[str, str]:
-        """The ledger row: ID, where, the paper's statement, our value, scale, verdict."""
+        """The ledger row: ID, where, the paper's statement, our value, scale, kind, criteria,
+        when they were fixed, verdict, and a note (for an inconclusive verdict: between what,
+        and what would decide it)."""
         c = CLAIMS[self.claim]
-        return {"claim": c.id, "where": c.where, "paper": c.statement, "ours": self.value,
-                "scale": self.scale, "criterion": self.criterion, "verdict": self.verdict}
+        notes = []
+        if self.verdict == "inconclusive":
+            notes.append(f"{self.between[0]} or {self.between[1]}; {self.decides or 'more seeds'} would decide")
+        if self.note:
+            notes.append(self.note)
+        return {"claim": c.id, "where": c.where, "paper": c.statement, "ours": self.value, "scale": self.scale,
+                "kind": self.kind, "criterion": self.criterion, "fixed": self.fixed, "verdict": self.verdict,
+                "note": "; ".join(notes)}
 
 
 def pending(claim: str, why: str) -> Finding:
     """A claim not measured yet, and why."""
-    return Finding(claim, f"pending: {why}", "pending", "", "")
+    return Finding(claim, f"pending: {why}", (), "")
+
+
+def within(x: float, ci: tuple[float, float] | None = None, lo: float = -math.inf, hi: float = math.inf) -> bool | None:
+    """The one rule for a threshold: is x in [lo, hi]? With a 95% interval ci: True when all of
+    it lies inside, False when none of it does, None (undecided) when it straddles a bound."""
+    if ci is None:
+        return bool(lo <= x <= hi)
+    a, b = ci
+    if lo <= a and b <= hi:
+        return True
+    if b < lo or a > hi:
+        return False
+    return None
+
+
+def all_of(outcomes) -> bool | None:
+    """Three-valued AND: False if any is False, else None if any is undecided, else True."""
+    outcomes = list(outcomes)
+    return False if False in outcomes else None if None in outcomes else True
+
+
+def seeds_to_decide(x: float, ci: tuple[float, float], bounds: Sequence[float], seeds: int) -> int:
+    """About how many seeds would shrink the interval of x (now ``ci`` at ``seeds``) clear of the
+    nearest of ``bounds``, the interval narrowing as 1/√seeds; at least twice ``seeds``."""
+    half = (ci[1] - ci[0]) / 2
+    gap = min(abs(x - b) for b in bounds)
+    if gap == 0:
+        return 10 * seeds
+    return max(2 * seeds, int(math.ceil(seeds * (half / gap) ** 2 / 100.0)) * 100)
+
+
+def verdict_of(criteria: Sequence[Criterion], partly_at: float | None = None) -> tuple[str, tuple[str, str]]:
+    """(verdict, (worst, best)): the criteria's verdict by the rule of this module."""
+    met = sum(c.outcome is True for c in criteria)
+    open_ = sum(c.outcome is None for c in criteria)
+    worst, best = grade(met, len(criteria), partly_at), grade(met + open_, len(criteria), partly_at)
+    return (worst if worst == best else "inconclusive"), (worst, best)
 
 
 def grade(passes: int, total: int, partly_at: float | None = None) -> str:
@@ -131,6 +273,22 @@ def losses_at(results: Mapping[int, Results], widths) -> list[np.ndarray]:
 def fmt_ci(x: float, ci: tuple[float, float], digits: int = 2) -> str:
     """``x [lo, hi]`` with ``digits`` decimals."""
     return f"{x:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
+def sensitivity(measure: Callable[..., Finding], alternatives: Mapping[str, Mapping[str, Any]], *args,
+                **kwargs):
+    """The verdict of ``measure(*args, **kwargs, **alternative)`` under each named alternative
+    (a choice made after the data was seen, and its rivals), as a pandas DataFrame with one row
+    each: the alternative, the verdict, the criteria met, and our value."""
+    import pandas as pd
+
+    rows = []
+    for name, alt in alternatives.items():
+        f = measure(*args, **{**kwargs, **alt})
+        rows.append({"alternative": name, "verdict": f.verdict,
+                     "criteria met": f"{sum(c.outcome is True for c in f.criteria)}/{len(f.criteria)}",
+                     "ours": f.value})
+    return pd.DataFrame(rows).set_index("alternative")
 
 
 def table(findings: list[Finding]):

@@ -21,23 +21,24 @@ def training_xy(res: Results) -> tuple[np.ndarray, np.ndarray]:
     return x[:, 0].numpy(), y.numpy()
 
 
-def lowest_peak(res: Results) -> tuple[np.ndarray, peaks.Peaks]:
-    """(S,) mask of the networks in the lowest loss peak (the lottery tickets), and the peaks."""
-    p = peaks.find_peaks(res.train_mse)
+def lowest_peak(res: Results, **peaks_kw) -> tuple[np.ndarray, peaks.Peaks]:
+    """(S,) mask of the networks in the lowest loss peak (the lottery tickets), and the peaks
+    (``peaks_kw`` go to :func:`~nslkit.analysis.peaks.find_peaks`)."""
+    p = peaks.find_peaks(res.train_mse, **peaks_kw)
     return peaks.peak_members(res.train_mse, p, 0), p
 
 
-def lottery_tickets(res: Results) -> tuple[np.ndarray, peaks.Peaks]:
+def lottery_tickets(res: Results, **peaks_kw) -> tuple[np.ndarray, peaks.Peaks]:
     """Canonical (S_tickets, 7) parameters of the width-2 networks in the lowest peak, and the peaks."""
-    members, p = lowest_peak(res)
+    members, p = lowest_peak(res, **peaks_kw)
     params = symmetry.canonical_pairs(res.w, res.b, res.v, res.c)
     return params[members], p
 
 
-def ticket_errors(res: Results, points: int = 2001, max_tickets: int = 50) -> np.ndarray:
+def ticket_errors(res: Results, points: int = 2001, max_tickets: int = 50, **peaks_kw) -> np.ndarray:
     """(n, points) error functions e_i(x) = f_i(x) − y(x) of up to ``max_tickets`` lowest-peak
     width-2 networks, on an even grid of the training domain, in float64."""
-    idx = np.flatnonzero(lowest_peak(res)[0])[:max_tickets]
+    idx = np.flatnonzero(lowest_peak(res, **peaks_kw)[0])[:max_tickets]
     cfg = res.config
     x = np.linspace(*cfg.domain, points)  # (P,)
     p7 = width2.stack7(res.w[idx], res.b[idx], res.v[idx], res.c[idx], "ticket_errors")  # (n, 7)
