@@ -1,6 +1,8 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make book   build the book (book/_build/html/index.html)
-#   make test   run every test: pytest (unit tests, notebooks), then the book build with warnings as errors
+#   make test   run every test: pytest (unit tests, notebooks), then the book build with warnings as
+#               errors, then the tests of the built book (offline reading; the browser test needs
+#               Debian's chromium: apt-get install chromium, and is skipped without it)
 # Both create the virtual environment .venv on first use.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -28,6 +30,7 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/jupyter-book build book -W
+	$(BIN)/python -m pytest tests/test_book_offline.py
 
 bench: $(STAMP)
 	$(BIN)/python -m nslkit bench

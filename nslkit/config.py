@@ -29,7 +29,9 @@ Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol question
 * The reported loss is the final MSE on the training points (the paper's networks are
   trained and evaluated on the same full batch); ``test_points`` sets an independent dense
   grid on which the test MSE is measured as well.
-* ``dtype = "float64"``: Fig. 13 reports losses below 1e-16, beyond float32.
+* ``dtype = "float64"``: the paper does not say. (Fig. 13's losses below 1e-16 come from a
+  least-squares refit, not from training, so they do not decide it; the robustness chapter
+  measures float32 beside float64.)
 """
 from __future__ import annotations
 

@@ -110,7 +110,9 @@ def measure_c13(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000,
     met = sum(c.outcome is True for c in crit)
     return Finding("C13", f"{met}/{len(crit)} criteria met. {value}", crit, scale_of(next(iter(sweeps.values()))),
                    {"passes": met, "total": len(crit), "shapes": {t: r["shape"] for t, r in rows.items()},
-                    "alphas": {t: r["alpha"] for t, r in rows.items()}}, rows, partly_at=2 / 3)
+                    "alphas": {t: r["alpha"] for t, r in rows.items()}}, rows, partly_at=2 / 3,
+                   headline=f"{met}/{len(crit)} criteria; curves as the paper's words for "
+                            f"{sum(r['shape_as_paper'] is True for r in rows.values())}/{len(rows)} targets")
 
 
 #: C14: the widths at which each product should have several peaks, and where one.
@@ -186,7 +188,9 @@ def measure_c14(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000,
     met = sum(c.outcome is True for c in crit)
     return Finding("C14", f"{met}/{len(crit)} criteria met. {value}", crit, scale_of(next(iter(sweeps.values()))),
                    {"passes": met, "total": len(crit), "multi": {t: r["multi"] for t, r in rows.items()},
-                    "windows": {t: r["window"] for t, r in rows.items()}}, rows, partly_at=2 / 3)
+                    "windows": {t: r["window"] for t, r in rows.items()}}, rows, partly_at=2 / 3,
+                   headline=f"{met}/{len(crit)} criteria; N^-1 ranges for "
+                            f"{sum(bool(r['window']) for r in rows.values())}/{len(rows)} products")
 
 
 # ---- Appendix B: algorithms -------------------------------------------------------------------
@@ -281,7 +285,7 @@ def measure_c15(width2: Results, criterion: str = "silhouette", max_clusters: in
                     "pc_cosines": cos, "twin_agreement": found.twin_agreement,
                     "alternatives": alt["table"] if alt else None, "bootstrap": alt["bootstrap"] if alt else None},
                    {"params7": p7, "pca": pca, "algorithms": found, "losses": cl, "orbits": low_orbits},
-                   note=note)
+                   note=note, headline=f"{k} clusters, {a} algorithms (paper: 6, 4)")
 
 
 #: C16: the paper's description of algorithms 1-4, in the words of algorithms.describe_regime:
@@ -325,7 +329,8 @@ def measure_c16(c15: Finding, x: np.ndarray) -> Finding:
     crit += [Criterion(f"algorithm {i + 1}: {e[1]} (SiLU split at z = ±{algorithms.LINEAR_EDGE:g})",
                        parts_ok[i] if i < len(parts_ok) else False) for i, e in enumerate(C16_EXPECTED)]
     return Finding("C16", f"{passes}/5 criteria met. {value}", crit, c15.scale,
-                   {"pattern": pattern, "parts": parts_ok, "passes": passes}, rows)
+                   {"pattern": pattern, "parts": parts_ok, "passes": passes}, rows,
+                   headline=f"{passes}/5: symmetry pattern {'as' if pattern else 'unlike'} the paper's")
 
 
 # ---- Appendix C: disentangling, Appendix D: distillation ----------------------------------------
@@ -379,7 +384,9 @@ def measure_c17(nets: Mapping[int, Results]) -> Finding:
     return Finding("C17", value, crit, scale_of(nets[min(nets)]),
                    {"good": {n: m[0] for n, m in good.items()}, "useless": {n: m[0] for n, m in useless.items()},
                     "rank": {n: m[0] for n, m in rank.items()}, "minima": minima.tolist(),
-                    "criteria": [c.outcome for c in crit]}, {"summary": summary, "profile": (xs, prof)})
+                    "criteria": [c.outcome for c in crit]}, {"summary": summary, "profile": (xs, prof)},
+                   headline="good pairs " + ", ".join(f"{good[n][0]:.2f}" for n in narrow)
+                            + f"; useless {useless[wide][0]:.2f} at N = {wide}")
 
 
 #: C18: "similar or even worse" on average: median distilled / median trained width-2 ≥ 0.5;
@@ -413,6 +420,7 @@ def measure_c18(width50: Results, width2: Results, finetune_steps: int = C18_FIN
     return Finding("C18", value, crit, scale_of(width50),
                    {"ratio": ratio, "ratio_ci": ratio_ci, "best": float(d.train_mse[best]), "hessian_cond": cond,
                     "best_after": float(ft.after.min()), "improved": float(np.mean(ft.after < ft.before)),
-                    "criteria": [c.outcome for c in crit]}, {"distilled": d, "finetuned": ft, "best": best})
+                    "criteria": [c.outcome for c in crit]}, {"distilled": d, "finetuned": ft, "best": best},
+                   headline=f"distilled/trained {ratio:.2g}; best {d.train_mse[best]:.1e}")
 
 

@@ -125,6 +125,7 @@ class Finding:
         kind: "evidence" or "check" (:data:`KINDS`).
         partly_at: the fraction of criteria that makes "partly reproduced" (None: any).
         note: what a reader should know beside the verdict (e.g. a typo in the paper).
+        headline: our headline number in a few words, for summary tables (default: the value).
         verdict: derived from the criteria by :func:`verdict_of` ("pending" without criteria).
         between: for an inconclusive verdict, the two verdicts the undecided criteria allow.
     """
@@ -138,6 +139,7 @@ class Finding:
     kind: str = "evidence"
     partly_at: float | None = None
     note: str = ""
+    headline: str = ""
     verdict: str = field(init=False)
     between: tuple[str, str] = field(init=False)
 
@@ -199,9 +201,9 @@ class Finding:
             notes.append(f"{self.between[0]} or {self.between[1]}; {self.decides or 'more seeds'} would decide")
         if self.note:
             notes.append(self.note)
-        return {"claim": c.id, "where": c.where, "paper": c.statement, "ours": self.value, "scale": self.scale,
-                "kind": self.kind, "criterion": self.criterion, "fixed": self.fixed, "verdict": self.verdict,
-                "note": "; ".join(notes)}
+        return {"claim": c.id, "where": c.where, "paper": c.statement, "headline": self.headline or self.value,
+                "ours": self.value, "scale": self.scale, "kind": self.kind, "criterion": self.criterion,
+                "fixed": self.fixed, "verdict": self.verdict, "note": "; ".join(notes)}
 
 
 def pending(claim: str, why: str) -> Finding:

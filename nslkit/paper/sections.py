@@ -66,7 +66,7 @@ def measure_c1(silu: Mapping[int, Results], n_boot: int = 1000) -> Finding:
                               if ok is None else ""))
     return Finding("C1", f"α = {fmt_ci(fit.alpha, fit.alpha_ci)} (95% bootstrap over seeds), N = {widths}",
                    crit, scale_of(silu), {"alpha": fit.alpha, "alpha_lo": fit.alpha_ci[0], "alpha_hi": fit.alpha_ci[1]},
-                   fit)
+                   fit, headline=f"α = {fmt_ci(fit.alpha, fit.alpha_ci)}")
 
 
 #: C2: the steep regime counts as "N^-4" at α_early ≥ 3; the slow one as "N^-1" at |α_late − 1| ≤ 0.5.
@@ -89,7 +89,9 @@ def measure_c2(leaky: Mapping[int, Results], n_boot: int = 1000) -> Finding:
              f"α_late = {fmt_ci(fit.alpha_late, fit.alpha_late_ci, 2)}, break at N ≈ {fit.break_width:.0f} "
              f"[{fit.break_width_ci[0]:.0f}, {fit.break_width_ci[1]:.0f}], N = {widths}")
     return Finding("C2", value, crit, scale_of(leaky), {"alpha_early": fit.alpha_early, "alpha_late": fit.alpha_late,
-                                                          "break_width": fit.break_width}, fit)
+                                                          "break_width": fit.break_width}, fit,
+                   headline=f"α {fmt_ci(fit.alpha_early, fit.alpha_early_ci, 1)}, then "
+                            f"{fmt_ci(fit.alpha_late, fit.alpha_late_ci)} past N ≈ {fit.break_width:.0f}")
 
 
 #: C3: pieces of the interpolant, the smooth function (sin 3x on [-2, 2]) and the tolerance on α.
@@ -102,7 +104,8 @@ def measure_c3() -> Finding:
     mse, fit = fits.interpolation_scaling(lambda x: np.sin(3 * x), C3_PIECES)
     return Finding("C3", f"α = {fit.alpha:.3f} for sin 3x, pieces {C3_PIECES[0]}-{C3_PIECES[-1]}",
                    [Criterion(f"|α − 4| ≤ {C3_TOLERANCE}", within(fit.alpha, lo=4 - C3_TOLERANCE, hi=4 + C3_TOLERANCE))],
-                   "exact (no training)", {"alpha": fit.alpha}, (np.asarray(C3_PIECES), mse, fit), kind="check")
+                   "exact (no training)", {"alpha": fit.alpha}, (np.asarray(C3_PIECES), mse, fit), kind="check",
+                   headline=f"α = {fit.alpha:.3f}")
 
 
 # ---- Section 3: lottery tickets -------------------------------------------------------------
@@ -130,7 +133,8 @@ def measure_c4(signed: bool = False) -> Finding:
     note = ("the footnote's x* ≈ +1.278 has the wrong sign: SiLU's minimum is at −1.278 (a typo; A and B "
             "match)") if q.x_star < 0 and not signed else ""
     return Finding("C4", f"A = {q.A:.5f}, x* = {q.x_star:.5f}, B = {q.B:.5f} (σ''(x*)/2 = {q.A_exact:.5f})",
-                   crit, "exact (no training)", {"A": q.A, "x_star": q.x_star, "B": q.B}, q, kind="check", note=note)
+                   crit, "exact (no training)", {"A": q.A, "x_star": q.x_star, "B": q.B}, q, kind="check", note=note,
+                   headline=f"A = {q.A:.3f}, x* = {q.x_star:.3f}, B = {q.B:.3f}")
 
 
 #: C5: symmetry not rejected (p > 0.05), the asymmetric control rejected (p ≤ 0.01), and each
@@ -168,7 +172,8 @@ def measure_c5(wide: Results, n_perm: int = 2000) -> Finding:
              "not scored)")
     return Finding("C5", value, crit, scale_of(wide), {"pvalue": mirror.pvalue, "pvalue_ci": p_ci,
                                                         "control_pvalue": control.pvalue, "ratio": ratio,
-                                                        "control_ratio": ratio_control}, (mirror, control))
+                                                        "control_ratio": ratio_control}, (mirror, control),
+                   headline=f"mirror p = {mirror.pvalue:.3f}, control p = {control.pvalue:.4f}")
 
 
 def measure_c6(width2: Results, **peaks_kw) -> Finding:
@@ -178,7 +183,8 @@ def measure_c6(width2: Results, **peaks_kw) -> Finding:
     locs = ", ".join(f"{x:.1e}" for x in p.locations)
     return Finding("C6", f"{p.n_modes} peaks, at MSE {locs}; lowest at {p.locations[0]:.2e}",
                    [Criterion("≥ 2 KDE modes of log10 MSE", p.n_modes >= 2, "after", PEAKS_AFTER)],
-                   scale_of(width2), {"n_modes": p.n_modes, "lowest_peak": float(p.locations[0])}, p)
+                   scale_of(width2), {"n_modes": p.n_modes, "lowest_peak": float(p.locations[0])}, p,
+                   headline=f"{p.n_modes} peaks, lowest at {p.locations[0]:.1e}")
 
 
 #: C7: tickets symmetric when their median pair asymmetry is below 1%; our median ticket like
@@ -233,7 +239,8 @@ def measure_c7(width2: Results, rule: str = "within", **peaks_kw) -> Finding:
              f"{published:.2e} vs our lowest peak {lowest:.2e}")
     return Finding("C7", value, crit, scale_of(width2),
                    {"n_tickets": len(tickets), "asymmetry": asym, "distance": dist, "published_mse": published},
-                   {"tickets": tickets, "median_ticket": median_ticket, "peaks": p})
+                   {"tickets": tickets, "median_ticket": median_ticket, "peaks": p},
+                   headline=f"{len(tickets)} tickets, asymmetry {asym:.0e}, {dist:.1%} from Eq. 2")
 
 
 #: C8: |2σ(b)v + c| ≤ 1% of |c| and |vσ''(b)w² − 1| ≤ 5%, as medians over the tickets.
@@ -253,7 +260,8 @@ def measure_c8(width2: Results, **peaks_kw) -> Finding:
     value = (f"median |2σ(b)v + c|/|c| = {const:.1e} [{const_ci[0]:.1e}, {const_ci[1]:.1e}], median vσ''(b)w² = "
              f"{quad:.3f} [{quad_ci[0]:.3f}, {quad_ci[1]:.3f}], median x⁴ coefficient "
              f"{float(np.median(t.quartic)):.2e} ({len(tickets)} tickets)")
-    return Finding("C8", value, crit, scale_of(width2), {"relative_constant": const, "quadratic": quad}, t)
+    return Finding("C8", value, crit, scale_of(width2), {"relative_constant": const, "quadratic": quad}, t,
+                   headline=f"vσ''(b)w² = {quad:.3f}, constant {const:.0e} of c")
 
 
 # ---- Section 4: the central limit theorem -----------------------------------------------------
@@ -266,7 +274,8 @@ def measure_c9(silu: Mapping[int, Results], **peaks_kw) -> Finding:
                       PEAKS_AFTER) for w, m in modes.items()]
     value = "modes " + ", ".join(f"N={w}: {m}" for w, m in modes.items())
     return Finding("C9", value, crit, scale_of(silu), {"modes": modes, "agree": sum(c.outcome for c in crit)}, modes,
-                   partly_at=2 / 3)
+                   partly_at=2 / 3, headline="modes " + ", ".join(f"{m}" for m in modes.values())
+                   + f" at N = {', '.join(map(str, modes))}")
 
 
 def measure_c10(width2: Results, rng: int = 0, **peaks_kw) -> Finding:
@@ -296,7 +305,8 @@ def measure_c10(width2: Results, rng: int = 0, **peaks_kw) -> Finding:
                                       "bound": real.bound, "effective_rank": real.effective_rank,
                                       "median_abs_cos": cos_med, "median_abs_cos_ci": cos_ci},
                    {"planted": planted, "real": real, "cosines": cos}, kind="check",
-                   note=note if real.optimum < real.bound else "")
+                   note=note if real.optimum < real.bound else "",
+                   headline=f"exact for orthogonal errors; tickets' errors |cos| {cos_med:.3f}")
 
 
 #: C11: median(N)/median(N/2 + N/2): "much better" ≤ 0.1, "slightly better" in (0.1, 0.8),
@@ -336,7 +346,8 @@ def measure_c11(silu: Mapping[int, Results]) -> Finding:
                       f"KS {c.ks_statistic:.2f}" for n, c in comps.items())
     return Finding("C11", value, crit, scale_of(silu),
                    {"ratios": {n: c.median_ratio for n, c in comps.items()}, "ratio_cis": cis,
-                    "agree": sum(c.outcome is True for c in crit)}, comps)
+                    "agree": sum(c.outcome is True for c in crit)}, comps,
+                   headline="ratios " + ", ".join(f"N={n}: {c.median_ratio:.2g}" for n, c in comps.items()))
 
 
 # ---- Section 5: language models ------------------------------------------------------------
@@ -354,4 +365,5 @@ def measure_c12(c1: Finding | None = None) -> Finding:
         scale = c1.scale
     return Finding("C12", value, [Criterion("|1/3 − 0.34| ≤ 0.02", within(1 / 3, lo=CHINCHILLA_ALPHA - 0.02,
                                                                            hi=CHINCHILLA_ALPHA + 0.02))],
-                   scale, numbers, kind="check")
+                   scale, numbers, kind="check",
+                   headline="1/3 vs 0.34" + (f"; ours {numbers['ours']:.3f}" if "ours" in numbers else ""))
