@@ -5,6 +5,8 @@ the batched trainer against it, and ``python -m nslkit bench`` times it as the n
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -28,10 +30,12 @@ def naive_network(cfg: TrainConfig, seed: int) -> nn.Sequential:
 
 
 def train_naive(
-    cfg: TrainConfig, seed: int, x: torch.Tensor, y: torch.Tensor, steps: int | None = None
+    cfg: TrainConfig, seed: int, x: torch.Tensor, y: torch.Tensor, steps: int | None = None,
+    callback: Callable[[int, nn.Sequential], None] | None = None,
 ) -> tuple[nn.Sequential, torch.Tensor]:
     """Train network ``seed`` alone on (x (P, D), y (P,)) for ``steps`` (default cfg.steps).
 
+    ``callback(step, net)``, if given, is called after every update (step counts updates done).
     Returns the trained network and its loss before each update, (steps,).
     """
     net = naive_network(cfg, seed)
@@ -47,4 +51,6 @@ def train_naive(
         opt.step()
         sched.step()
         losses[step] = loss.detach()
+        if callback is not None:
+            callback(step + 1, net)
     return net, losses

@@ -6,9 +6,12 @@ The ledger page of the book and the README's headline numbers are generated from
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 from ..results import Results
 from .appendices import measure_c13, measure_c14, measure_c15, measure_c16, measure_c17, measure_c18
+from .derived import derived, derived_key
 from .findings import CLAIMS, Finding, pending
 from .scales import PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS
 from .sections import (measure_c1, measure_c2, measure_c3, measure_c4, measure_c5, measure_c6, measure_c7,
@@ -16,24 +19,40 @@ from .sections import (measure_c1, measure_c2, measure_c3, measure_c4, measure_c
 from .study import disentangle_networks, first_stored, main_sweep, target_sweep, wide_network
 from .tickets import training_xy
 
-__all__ = ["ledger"]
+__all__ = ["ledger", "ledger_table", "stored_inputs"]
 
 
-def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None) -> list[Finding]:
-    """Every claim C1-C18 measured on the stored results of the largest scale that has them.
-
-    Never trains. A claim whose results are stored at none of ``scales`` is "pending".
-    """
+def stored_inputs(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None) -> dict[str, Any]:
+    """What the ledger measures, loaded (never trained) at the largest of ``scales`` that holds it:
+    {"silu", "leaky", "wide", "unary", "products", "nets"}, None where nothing is stored."""
     def sweep_at(activation: str, scale: str) -> dict[int, Results]:
         try:  # with the extra widths we add, when they are stored
             return main_sweep(scale, activation, SWEEP_WIDTHS, store=store, train=False)
         except FileNotFoundError:
             return main_sweep(scale, activation, PAPER_WIDTHS, store=store, train=False)
 
+    return {
+        "silu": first_stored(lambda s: sweep_at("silu", s), scales)[1],
+        "leaky": first_stored(lambda s: sweep_at("leaky_relu", s), scales)[1],
+        "wide": first_stored(lambda s: wide_network(s, store=store, train=False), scales)[1],
+        "unary": first_stored(lambda s: {t: target_sweep(s, t, store=store, train=False) for t in UNARY_TARGETS},
+                              scales)[1],
+        "products": first_stored(lambda s: {t: target_sweep(s, t, store=store, train=False) for t in PRODUCT_TARGETS},
+                                 scales)[1],
+        "nets": first_stored(lambda s: disentangle_networks(s, store=store, train=False), scales)[1],
+    }
+
+
+def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None,
+           inputs: dict[str, Any] | None = None) -> list[Finding]:
+    """Every claim C1-C18 measured on the stored results of the largest scale that has them.
+
+    Never trains. A claim whose results are stored at none of ``scales`` is "pending".
+    ``inputs``: :func:`stored_inputs`, when already loaded.
+    """
+    d = inputs or stored_inputs(scales, store)
+    silu, leaky, wide, unary, products, nets = (d[k] for k in ("silu", "leaky", "wide", "unary", "products", "nets"))
     findings: dict[str, Finding] = {}
-    silu = first_stored(lambda s: sweep_at("silu", s), scales)[1]
-    leaky = first_stored(lambda s: sweep_at("leaky_relu", s), scales)[1]
-    wide = first_stored(lambda s: wide_network(s, store=store, train=False), scales)[1]
     missing = f"no stored results at scales {', '.join(scales)}"
     findings["C1"] = measure_c1(silu) if silu else pending("C1", missing)
     findings["C2"] = measure_c2(leaky) if leaky else pending("C2", missing)
@@ -44,10 +63,6 @@ def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None
     findings["C9"] = measure_c9(silu) if silu else pending("C9", missing)
     findings["C11"] = measure_c11(silu) if silu else pending("C11", missing)
     findings["C12"] = measure_c12(findings["C1"])
-    unary = first_stored(lambda s: {t: target_sweep(s, t, store=store, train=False) for t in UNARY_TARGETS}, scales)[1]
-    products = first_stored(lambda s: {t: target_sweep(s, t, store=store, train=False) for t in PRODUCT_TARGETS},
-                            scales)[1]
-    nets = first_stored(lambda s: disentangle_networks(s, store=store, train=False), scales)[1]
     findings["C13"] = measure_c13(unary) if unary else pending("C13", missing)
     findings["C14"] = measure_c14(products) if products else pending("C14", missing)
     if silu:
@@ -60,3 +75,28 @@ def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None
     return [findings[c] for c in CLAIMS]
 
 
+
+
+def _flat(inputs: dict[str, Any]) -> list[Results]:
+    out = []
+    for v in inputs.values():
+        if isinstance(v, Results):
+            out.append(v)
+        elif isinstance(v, dict):
+            out += _flat(v)
+    return out
+
+
+def ledger_table(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None,
+                 recompute: bool = False):
+    """The ledger as a pandas DataFrame (one row per claim, :meth:`Finding.row`), kept as the
+    derived result "ledger" beside the runs: it is recomputed only when a stored run it reads or
+    the code of ``nslkit/analysis`` and ``nslkit/paper`` changes (:func:`.derived.derived`)."""
+    import pandas as pd
+
+    inputs = stored_inputs(scales, store)
+    pkg = Path(__file__).resolve().parent.parent
+    code = [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
+    key = derived_key("ledger", [*_flat(inputs), *scales], code)
+    rows = derived("ledger", key, lambda: [f.row() for f in ledger(scales, store, inputs)], store, recompute)
+    return pd.DataFrame(rows).set_index("claim")

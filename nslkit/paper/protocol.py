@@ -6,6 +6,7 @@ set it was trained on. :func:`ticket_gradient_norm` measures it for any candidat
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..analysis.width2 import unstack7
@@ -13,10 +14,13 @@ from ..config import TrainConfig
 from ..data import training_data
 from ..population import Population, forward, loss_and_grads
 
-__all__ = ["PUBLISHED_TICKET", "published_ticket", "ticket_population", "ticket_gradient_norm", "ticket_mse"]
+__all__ = ["PUBLISHED_TICKET", "PUBLISHED_DIGITS", "published_ticket", "ticket_population", "ticket_gradient_norm",
+           "ticket_mse", "printed_precision"]
 
 #: (w1, w2, b1, b2, v1, v2, c) of the width-2 SiLU lottery ticket printed in Eq. 2.
 PUBLISHED_TICKET = (-0.83010483, 0.83010304, -1.16842330, -1.16842365, 5.68583536, 5.68586636, 3.1539197)
+#: The same seven numbers exactly as Eq. 2 prints them (their digits are evidence too).
+PUBLISHED_DIGITS = ("-0.83010483", "0.83010304", "-1.16842330", "-1.16842365", "5.68583536", "5.68586636", "3.1539197")
 
 
 def ticket_population(params7, dtype: torch.dtype = torch.float64) -> Population:
@@ -45,3 +49,24 @@ def ticket_gradient_norm(domain=(-2.0, 2.0), points: int = 100, placement: str =
     x, y = training_data(_protocol(domain=domain, points=points, placement=placement, data_seed=data_seed))
     _, g = loss_and_grads(published_ticket(), x, y, "silu")
     return float(torch.cat([t.reshape(-1) for t in g.tensors()]).norm())
+
+
+def printed_precision(printed=PUBLISHED_DIGITS) -> list[dict]:
+    """Were these numbers printed from float32 or float64 parameters? One row per number.
+
+    A number printed with d decimals from a float32 is the d-decimal rendering of a float32; from
+    a float64 it is that only by chance, with probability about 10^-d / (float32 spacing there)
+    (the float32 grid is that much coarser than the printed digits). Each row: the number, its
+    decimals, whether some float32 prints so (``float32``), and that chance for a float64
+    (``chance_float64``); the rows' chances multiply for all numbers at once.
+    """
+    rows = []
+    for text in printed:
+        d = len(text.split(".")[1])
+        x = np.float32(text)
+        near = (np.nextafter(x, np.float32(-np.inf)), x, np.nextafter(x, np.float32(np.inf)))
+        rows.append({"printed": text, "decimals": d,
+                     "float32": any(f"{float(c):.{d}f}" == text for c in near),
+                     "float32 spacing": float(abs(np.spacing(x))),
+                     "chance_float64": min(1.0, 10.0 ** -d / float(abs(np.spacing(x))))})
+    return rows

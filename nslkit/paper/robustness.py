@@ -6,11 +6,19 @@ trains them and the chapter loads them through the same configs.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
+import numpy as np
+
+from ..analysis import fits, limits
 from ..config import TrainConfig
+from ..data import training_data
+from ..results import Results
 from .scales import SCALING_WIDTHS, SWEEP_WIDTHS, scale_config
 
 __all__ = ["LONG_STEPS", "FLOAT32_SEEDS", "WIDER_WIDTHS", "LEAKY_VARIANTS", "RUNS", "long_config",
-           "float32_config", "leaky_config", "wide_config"]
+           "float32_config", "leaky_config", "wide_config", "alpha_over_training", "alpha_at", "late_drop",
+           "collapse_fractions", "active", "plain_loop"]
 
 #: Longer trainings of the convergence question, the paper's schedule stretched (lr × 0.2 every T/5).
 LONG_STEPS = (200_000, 500_000)
@@ -58,3 +66,53 @@ RUNS: dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]] = {
               for v in LEAKY_VARIANTS},
     "wide": {"silu N = 100-1000": (wide_config(), WIDER_WIDTHS)},
 }
+
+
+# ---- convergence -------------------------------------------------------------------------------
+
+def alpha_over_training(sweep: Mapping[int, Results], widths=SCALING_WIDTHS) -> tuple[np.ndarray, np.ndarray]:
+    """(steps (K,), α (K,)): the exponent of median loss against width at every sampled step of
+    the stored loss curves (a point estimate per step; intervals at chosen steps come from
+    :func:`alpha_at`)."""
+    widths = [w for w in widths if w in sweep]
+    steps = np.asarray(sweep[widths[0]].curve_steps)
+    meds = np.stack([np.median(sweep[w].curve_loss, axis=0) for w in widths])  # (W, K)
+    alpha = np.array([fits.fit_exponent(widths, meds[:, k]).alpha for k in range(steps.size)])
+    return steps, alpha
+
+
+def alpha_at(sweep: Mapping[int, Results], step: int, widths=SCALING_WIDTHS, n_boot: int = 1000) -> fits.PowerLawFit:
+    """The power-law fit (with its bootstrap interval) of the losses at the sampled step nearest
+    ``step`` (the loss before that step's update; the final loss for the last step)."""
+    widths = [w for w in widths if w in sweep]
+    steps = np.asarray(sweep[widths[0]].curve_steps)
+    k = int(np.argmin(np.abs(steps - step)))
+    losses = [sweep[w].train_mse if k == steps.size - 1 else sweep[w].curve_loss[:, k] for w in widths]
+    return fits.power_law_fit(widths, losses, n_boot=n_boot)
+
+
+def late_drop(sweep: Mapping[int, Results], last: int = 10_000) -> dict[int, float]:
+    """{width: median loss ``last`` steps before the end / median final loss}: how much the last
+    steps still gained (1: converged)."""
+    out = {}
+    for w, r in sweep.items():
+        steps = np.asarray(r.curve_steps)
+        k = int(np.argmin(np.abs(steps - (r.config.steps - last))))
+        out[w] = float(np.median(r.curve_loss[:, k]) / np.median(r.train_mse))
+    return out
+
+
+# ---- collapsed neurons ---------------------------------------------------------------------------
+
+def collapse_fractions(results: Mapping[int, Results], tol: float = limits.COLLAPSE_TOL) -> dict[int, float]:
+    """{width: median over networks of the fraction of collapsed neurons (w, b, v all ~ 0)}."""
+    return {w: float(np.median(limits.collapsed(r.w, r.b, r.v, tol).mean(axis=1))) for w, r in results.items()}
+
+
+def active(res: Results, seed_index: int = 0, tol: float = limits.COLLAPSE_TOL) -> Results:
+    """One network of ``res`` with its collapsed neurons removed (as a one-seed Results)."""
+    keep = ~limits.collapsed(res.w, res.b, res.v, tol)[seed_index]
+    s = slice(seed_index, seed_index + 1)
+    cfg = res.config.replace(seeds=(res.seeds[seed_index],), width=int(keep.sum()))
+    return Results(cfg, res.train_mse[s], res.test_mse[s], res.w[s][:, keep], res.b[s][:, keep], res.v[s][:, keep],
+                   res.c[s], res.curve_steps, None if res.curve_loss is None else res.curve_loss[s], res.provenance)

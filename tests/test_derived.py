@@ -1,0 +1,23 @@
+"""Derived results: returned from the store while their key matches, recomputed when it does not."""
+import json
+
+from nslkit import Store
+from nslkit.paper.derived import derived, derived_key
+
+
+def test_a_derived_result_is_kept_and_recomputed_when_its_key_changes(tmp_path, small_cfg):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": len(calls)}
+
+    key = derived_key("thing", ["input a"], ["paper/derived.py"])
+    assert derived("thing", key, compute, tmp_path) == {"x": 1}
+    assert derived("thing", key, compute, tmp_path) == {"x": 1} and len(calls) == 1  # read back
+    stored = json.loads((tmp_path / "derived" / "thing.json").read_text())
+    assert stored["key"] == key and "git_commit" in stored["provenance"]
+    other = derived_key("thing", ["input b"], ["paper/derived.py"])  # another input: never the stale one
+    assert other != key and derived("thing", other, compute, Store(tmp_path)) == {"x": 2}
+    assert derived("thing", other, compute, tmp_path, recompute=True) == {"x": 3}
+    assert derived_key("thing", ["input a"], ["paper/derived.py", "paper/ledger.py"]) != key  # code is in the key
