@@ -222,7 +222,8 @@ def _c15_count(p7: np.ndarray, losses: np.ndarray, criterion: str, space: str, c
 def c15_alternatives(width2: Results, max_clusters: int = 10, n_boot: int = 10, rng: int = 0) -> dict[str, Any]:
     """How fragile C15's count is: clusters and algorithms under each reading (silhouette or BIC,
     the PC plane or the 7-D parameters, the 1e-2 cut none/before/after), and the silhouette count
-    on ``n_boot`` bootstrap resamples of the networks (one mixture start each)."""
+    on ``n_boot`` bootstrap resamples of the networks (one mixture start each). A reading with too
+    few networks to cluster gives (None, None)."""
     p7 = algorithms.params7(width2.w, width2.b, width2.v, width2.c)
     losses = np.asarray(width2.train_mse)
     table = {}
@@ -233,7 +234,10 @@ def c15_alternatives(width2: Results, max_clusters: int = 10, n_boot: int = 10, 
         "silhouette, PC plane, cut before clustering": ("silhouette", "pca", "before"),
         "silhouette, PC plane, cut after clustering (the first reading)": ("silhouette", "pca", "after"),
     }.items():
-        k, a, *_ = _c15_count(p7, losses, criterion, space, cut, max_clusters, n_init=2)
+        try:
+            k, a, *_ = _c15_count(p7, losses, criterion, space, cut, max_clusters, n_init=2)
+        except ValueError:  # too few networks below the cut to cluster (small scales)
+            k, a = None, None
         table[name] = (k, a)
     gen = np.random.default_rng(rng)
     boot = []
@@ -278,7 +282,8 @@ def measure_c15(width2: Results, criterion: str = "silhouette", max_clusters: in
     if alternatives:
         alt = c15_alternatives(width2, max_clusters)
         ks = sorted(b[0] for b in alt["bootstrap"])
-        note = ("fragile: " + "; ".join(f"{n.split(' (')[0]}: {kk}/{aa}" for n, (kk, aa) in alt["table"].items())
+        note = ("fragile: " + "; ".join(f"{n.split(' (')[0]}: {kk if kk is not None else '-'}/"
+                                        f"{aa if aa is not None else '-'}" for n, (kk, aa) in alt["table"].items())
                 + f" (clusters/algorithms); bootstrap k from {ks[0]} to {ks[-1]}")
     return Finding("C15", value, crit, scale_of(width2),
                    {"n_clusters": k, "n_algorithms": a, "low_clusters": int(low.sum()), "low_algorithms": len(low_orbits),
@@ -383,7 +388,9 @@ def measure_c17(nets: Mapping[int, Results]) -> Finding:
              + ", ".join(f"N={n}: {len(r.c)} networks" for n, r in nets.items()))
     return Finding("C17", value, crit, scale_of(nets[min(nets)]),
                    {"good": {n: m[0] for n, m in good.items()}, "useless": {n: m[0] for n, m in useless.items()},
-                    "rank": {n: m[0] for n, m in rank.items()}, "minima": minima.tolist(),
+                    "rank": {n: m[0] for n, m in rank.items()}, "good_ci": {n: m[1] for n, m in good.items()},
+                    "useless_ci": {n: m[1] for n, m in useless.items()}, "rank_ci": {n: m[1] for n, m in rank.items()},
+                    "minima": minima.tolist(),
                     "criteria": [c.outcome for c in crit]}, {"summary": summary, "profile": (xs, prof)},
                    headline="good pairs " + ", ".join(f"{good[n][0]:.2f}" for n in narrow)
                             + f"; useless {useless[wide][0]:.2f} at N = {wide}")

@@ -13,6 +13,7 @@ import numpy as np
 from ..analysis import fits, limits
 from ..config import TrainConfig
 from ..data import training_data
+from ..experiment import sweep
 from ..results import Results
 from .scales import SCALING_WIDTHS, SWEEP_WIDTHS, scale_config
 
@@ -116,3 +117,18 @@ def active(res: Results, seed_index: int = 0, tol: float = limits.COLLAPSE_TOL) 
     cfg = res.config.replace(seeds=(res.seeds[seed_index],), width=int(keep.sum()))
     return Results(cfg, res.train_mse[s], res.test_mse[s], res.w[s][:, keep], res.b[s][:, keep], res.v[s][:, keep],
                    res.c[s], res.curve_steps, None if res.curve_loss is None else res.curve_loss[s], res.provenance)
+
+
+
+# ---- loading the variants ------------------------------------------------------------------------
+
+def load(stage: str, store=None) -> dict[str, dict[int, Results]]:
+    """The stored runs of one stage of :data:`RUNS`, {name: {width: Results}}; a run not (yet)
+    stored is left out (it never trains)."""
+    out = {}
+    for name, (cfg, widths) in RUNS[stage].items():
+        try:
+            out[name] = sweep(cfg, widths, store=store, train=False)
+        except FileNotFoundError:
+            continue
+    return out
