@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -23,17 +24,19 @@ VERSION = "0.1.0"
 def git_commit() -> str | None:
     """HEAD (and +dirty) when this process first asked, i.e. when it started its first training.
 
-    Cached, so that a commit made while a long run trains is not recorded as the run's.
+    Cached, so that a commit made while a long run trains is not recorded as the run's. Where the
+    package is a copy without git (a GPU machine sent the working tree), ``$NSLKIT_GIT_COMMIT``
+    names the commit it was copied from.
     """
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
         if sha.returncode != 0:
-            return None
+            return os.environ.get("NSLKIT_GIT_COMMIT")
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "nslkit"], cwd=root, capture_output=True, text=True, timeout=10)
         return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
-        return None
+        return os.environ.get("NSLKIT_GIT_COMMIT")
 
 
 def device_name(device: torch.device) -> str:

@@ -355,15 +355,19 @@ def error_profile(res: Results, max_networks: int = 100) -> tuple[np.ndarray, np
                                         cfg.negative_slope)
 
 
-def measure_c17(nets: Mapping[int, Results]) -> Finding:
-    """C17: pair every network's neurons, score the pairs, count independent tickets."""
+def measure_c17(nets: Mapping[int, Results], useless_fractions: Mapping[int, np.ndarray] | None = None) -> Finding:
+    """C17: pair every network's neurons, score the pairs, count independent tickets.
+
+    ``useless_fractions`` ({N: (S,) fractions}) replaces the measured fraction of useless pairs
+    at those widths (the robustness chapter passes it measured on active neurons only).
+    """
     summary = {}
     for n, r in nets.items():
         x, y = training_xy(r)
         summary[n] = disentangle.disentangle(r.w, r.b, r.v, r.c, x, y, r.config.activation, r.config.negative_slope)
     narrow = [n for n in C17_RANK if n in summary]
     good = {n: median_ci(summary[n].good_fraction) for n in summary}  # {N: (median, (lo, hi))}
-    useless = {n: median_ci(summary[n].useless_fraction) for n in summary}
+    useless = {n: median_ci((useless_fractions or {}).get(n, summary[n].useless_fraction)) for n in summary}
     rank = {n: median_ci(summary[n].effective_rank) for n in summary}
     wide = max(summary)
     xs, prof = error_profile(nets[max(narrow)]) if narrow else (np.zeros(0), np.zeros(0))

@@ -1,8 +1,8 @@
 """The robustness chapter's runs and measurements: do the verdicts survive longer training,
 float32, other LeakyReLU protocols, polishing to a true minimum, and widths beyond 50?
 
-:data:`RUNS` names every run (stage → {name: (config, widths)}); ``scripts/robustness_runs.py``
-trains them and the chapter loads them through the same configs.
+:func:`runs` names every run (stage → {name: (config, widths)}); ``scripts/robustness_runs.py``
+trains them (:data:`RUNS`) and the chapter loads them through the same configs.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..analysis import fits, limits
+from ..analysis import disentangle, fits, limits
 from ..config import TrainConfig
 from ..data import training_data
 from ..experiment import sweep
@@ -18,7 +18,7 @@ from ..results import Results
 from .scales import SCALING_WIDTHS, SWEEP_WIDTHS, scale_config
 
 __all__ = ["LONG_STEPS", "FLOAT32_SEEDS", "WIDER_WIDTHS", "LEAKY_VARIANTS", "RUNS", "long_config",
-           "float32_config", "leaky_config", "wide_config", "alpha_over_training", "alpha_at", "late_drop",
+           "float32_config", "leaky_config", "wide_config", "runs", "alpha_over_training", "alpha_at", "late_drop",
            "collapse_fractions", "active", "plain_loop"]
 
 #: Longer trainings of the convergence question, the paper's schedule stretched (lr × 0.2 every T/5).
@@ -59,14 +59,35 @@ def wide_config() -> TrainConfig:
     return scale_config("cpu", target="x2", activation="silu")
 
 
-RUNS: dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]] = {
-    "long": {f"{act} {steps:,} steps": (long_config(act, steps), SCALING_WIDTHS)
-             for steps in LONG_STEPS for act in ("silu", "leaky_relu")},
-    "float32": {f"{act} float32": (float32_config(act), SWEEP_WIDTHS) for act in ("silu", "leaky_relu")},
-    "leaky": {v: (leaky_config(v), SWEEP_WIDTHS if "P = 1000" not in v else tuple(w for w in SWEEP_WIDTHS if w >= 10))
-              for v in LEAKY_VARIANTS},
-    "wide": {"silu N = 100-1000": (wide_config(), WIDER_WIDTHS)},
-}
+def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]]:
+    """Every run of the chapter, stage → {name: (config, widths)}. "full": the committed runs
+    (:data:`RUNS`); "smoke": the same questions on 4 seeds and a few hundred steps, for tests."""
+    if scale == "full":
+        return {
+            "long": {f"{act} {steps:,} steps": (long_config(act, steps), SCALING_WIDTHS)
+                     for steps in LONG_STEPS for act in ("silu", "leaky_relu")},
+            "float32": {f"{act} float32": (float32_config(act), SWEEP_WIDTHS) for act in ("silu", "leaky_relu")},
+            "leaky": {v: (leaky_config(v), SWEEP_WIDTHS if "P = 1000" not in v else
+                          tuple(w for w in SWEEP_WIDTHS if w >= 10)) for v in LEAKY_VARIANTS},
+            "wide": {"silu N = 100-1000": (wide_config(), WIDER_WIDTHS)},
+        }
+    if scale != "smoke":
+        raise ValueError(f"unknown scale {scale!r}; valid scales: 'full', 'smoke'")
+    small = dict(seeds=4, steps=300)
+    few = (2, 4, 10, 20, 30)
+    return {
+        "long": {f"{act} {steps:,} steps": (scale_config("smoke", seeds=4, steps=steps, activation=act), (10, 20, 30))
+                 for steps in (600, 1500) for act in ("silu", "leaky_relu")},
+        "float32": {f"{act} float32": (scale_config("smoke", **small, activation=act, dtype="float32"), few)
+                    for act in ("silu", "leaky_relu")},
+        "leaky": {v: (scale_config("smoke", **small, **{"activation": "leaky_relu", **{
+            k: x for k, x in f.items() if k != "seeds"}}), few) for v, f in LEAKY_VARIANTS.items()},
+        "wide": {"silu N = 100-1000": (scale_config("smoke", **small, activation="silu"), (60, 100))},
+    }
+
+
+#: The committed runs (:func:`runs` at "full").
+RUNS = runs()
 
 
 # ---- convergence -------------------------------------------------------------------------------
@@ -122,13 +143,82 @@ def active(res: Results, seed_index: int = 0, tol: float = limits.COLLAPSE_TOL) 
 
 # ---- loading the variants ------------------------------------------------------------------------
 
-def load(stage: str, store=None) -> dict[str, dict[int, Results]]:
-    """The stored runs of one stage of :data:`RUNS`, {name: {width: Results}}; a run not (yet)
-    stored is left out (it never trains)."""
+def load(stage: str, scale: str = "full", store=None, train: bool = False) -> dict[str, dict[int, Results]]:
+    """The runs of one stage of :func:`runs` at ``scale``, {name: {width: Results}}. Without
+    ``train`` a run not (yet) stored is left out; with it, what is missing is trained."""
     out = {}
-    for name, (cfg, widths) in RUNS[stage].items():
+    for name, (cfg, widths) in runs(scale)[stage].items():
         try:
-            out[name] = sweep(cfg, widths, store=store, train=False)
+            out[name] = sweep(cfg, widths, store=store, train=train, progress=False)
         except FileNotFoundError:
             continue
     return out
+
+
+def useless_fractions_active(res: Results, tol: float = limits.COLLAPSE_TOL) -> np.ndarray:
+    """(S,) the fraction of useless pairs (R² < 0.5) of each network when only its active
+    (not collapsed) neurons are paired; an odd active neuron out, the one of smallest |v|."""
+    x, y = (t.numpy() for t in training_data(res.config))
+    out = np.empty(len(res.seeds))
+    dead = limits.collapsed(res.w, res.b, res.v, tol)  # (S, N)
+    for s in range(len(res.seeds)):
+        keep = np.flatnonzero(~dead[s])
+        if keep.size % 2:
+            keep = np.delete(keep, np.argmin(np.abs(res.v[s, keep])))
+        t = disentangle.tickets(res.w[s, keep], res.b[s, keep], res.v[s, keep], res.c[s], x[:, 0], y,
+                                res.config.activation, res.config.negative_slope)
+        out[s] = float(np.mean(t.r2 < disentangle.USELESS_R2))
+    return out
+
+
+# ---- the summary: each claim's verdict under each variant ----------------------------------------
+
+#: The rows of the chapter's summary: the claims its questions touch.
+SUMMARY_CLAIMS = ("C1", "C2", "C5", "C7", "C9", "C17", "C18")
+
+
+def _with_losses(sweep: Mapping[int, Results], losses: Mapping[int, np.ndarray]) -> dict[int, Results]:
+    """The runs of ``sweep`` restricted to as many seeds as ``losses`` gives, with those losses."""
+    out = {}
+    for w, mse in losses.items():
+        r, k = sweep[w], len(mse)
+        out[w] = Results(r.config.replace(seeds=r.seeds[:k]), np.asarray(mse), r.test_mse[:k], None, None, None,
+                         None, None, None, r.provenance)
+    return out
+
+
+def summary_cells(silu: Mapping[int, Results], leaky: Mapping[int, Results], wide: Results, nets: Mapping[int, Results],
+                  variants: Mapping[str, Mapping[str, Mapping[int, Results]]], polished_losses=None) -> dict:
+    """{variant: {claim: verdict}} for the variants whose runs are given (absent claims: not
+    applicable). ``silu``, ``leaky``, ``wide`` (width 10000), ``nets`` (C17's widths): the
+    paper's protocol; ``variants``: :func:`load` of each stage; ``polished_losses``: {N: MSE}
+    after :func:`nslkit.paper.optimum.polished`."""
+    from . import claims
+
+    cells: dict[str, dict[str, str]] = {}
+    long = variants.get("long", {})
+    for steps in LONG_STEPS:
+        s, l_ = long.get(f"silu {steps:,} steps"), long.get(f"leaky_relu {steps:,} steps")
+        cells[f"{steps:,} steps"] = {**({"C1": claims.measure_c1(s).verdict} if s else {}),
+                                     **({"C2": claims.measure_c2(l_).verdict} if l_ else {})}
+    f32 = variants.get("float32", {})
+    s32, l32 = f32.get("silu float32"), f32.get("leaky_relu float32")
+    if s32:
+        cells["float32"] = {"C1": claims.measure_c1(s32).verdict, "C7": claims.measure_c7(s32[2]).verdict,
+                            "C9": claims.measure_c9(s32).verdict, "C18": claims.measure_c18(s32[50], s32[2]).verdict}
+    if l32:
+        cells.setdefault("float32", {})["C2"] = claims.measure_c2(l32).verdict
+    cells["active neurons only"] = {
+        "C5": claims.measure_c5(active(wide)).verdict,
+        "C17": claims.measure_c17(nets, {n: useless_fractions_active(r) for n, r in nets.items() if n >= 1000}).verdict}
+    if polished_losses:
+        cells["polished to a minimum"] = {"C1": claims.measure_c1(_with_losses(silu, polished_losses)).verdict}
+    wider = variants.get("wide", {}).get("silu N = 100-1000")
+    if wider:
+        both = {**{w: silu[w] for w in SCALING_WIDTHS}, **wider}
+        k = len(next(iter(wider.values())).seeds)
+        both = _with_losses(both, {w: r.train_mse[:k] for w, r in both.items()})
+        cells["N = 10-1000"] = {"C1": claims.measure_c1(both, widths=sorted(both)).verdict}
+    for name, sw in variants.get("leaky", {}).items():
+        cells[f"LeakyReLU {name}"] = {"C2": claims.measure_c2(sw).verdict}
+    return cells

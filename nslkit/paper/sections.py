@@ -53,9 +53,10 @@ def _decides(name: str, x: float, ci: tuple[float, float], bounds, seeds: int) -
 C1_TOLERANCE = 0.25
 
 
-def measure_c1(silu: Mapping[int, Results], n_boot: int = 1000) -> Finding:
-    """C1: fit median MSE ∝ N^-α over N = 10..50 (SiLU), with a bootstrap 95% interval."""
-    widths = [w for w in SCALING_WIDTHS if w in silu]
+def measure_c1(silu: Mapping[int, Results], n_boot: int = 1000, widths=SCALING_WIDTHS) -> Finding:
+    """C1: fit median MSE ∝ N^-α over N = 10..50 (SiLU; ``widths`` for other ranges), with a
+    bootstrap 95% interval."""
+    widths = [w for w in widths if w in silu]
     fit = fits.power_law_fit(widths, losses_at(silu, widths), n_boot=n_boot)
     S = len(silu[widths[0]].seeds)
     crit = []
