@@ -55,6 +55,26 @@ def test_widths_side_by_side_equal_widths_alone():
             assert np.array_equal(getattr(res, name)[1], getattr(alone, name)[0]), (width, name)
 
 
+def test_sweep_progress_counts_every_width(tmp_path):
+    # a chunked sweep on the triton path trains its widths side by side; the bar, which counts
+    # chunks (one per width and seed block), must reach its total, not one chunk per launch sequence
+    import io
+
+    from tqdm import tqdm
+
+    from nslkit import sweep
+
+    cfg = TrainConfig(width=2, seeds=[0, 1], steps=30, lr_step=10, test_points=20)
+    with tqdm(total=3 * cfg.steps, file=io.StringIO()) as bar:
+        train_widths(cfg, [1, 2, 3], "cpu", progress=bar, backend="triton")
+        assert bar.n == 3 * cfg.steps
+    with tqdm(total=cfg.steps, file=io.StringIO()) as bar:
+        train(cfg, "cpu", progress=bar, backend="triton")
+        assert bar.n == cfg.steps
+    out = sweep(cfg, [1, 3], store=tmp_path, device="cpu", progress=False, backend="triton")
+    assert sorted(out) == [1, 3]
+
+
 def test_schedule_is_torch_adam_and_steplr():
     cfg = TrainConfig(steps=25, lr_step=10)
     sched = adam_schedule(cfg.steps, cfg.lr, cfg.lr_decay, cfg.lr_step, torch.float64, torch.device("cpu"))

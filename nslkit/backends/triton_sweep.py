@@ -105,7 +105,9 @@ def train_many(
             g.launch(schedule, t)
         t.add_(1)
 
-    bar = progress_bar(progress, cfg0.steps, f"{cfg0.target} {cfg0.activation} widths {[c.width for c in cfgs]} (triton)")
+    # one step advances every width's run: a caller's bar (one unit per run-step) moves len(cfgs) at a time
+    bar = progress_bar(progress, cfg0.steps * len(cfgs),
+                       f"{cfg0.target} {cfg0.activation} widths {[c.width for c in cfgs]} (triton)", unit="run-step")
     try:
         for step in range(cfg0.steps):
             if captured is not None:
@@ -120,7 +122,7 @@ def train_many(
                 with torch.cuda.graph(captured):  # records the launches; runs nothing
                     one_step()
             if step % 100 == 99 or step == cfg0.steps - 1:
-                bar.update(step % 100 + 1)
+                bar.update((step % 100 + 1) * len(cfgs))
     finally:
         if bar is not progress:
             bar.close()
