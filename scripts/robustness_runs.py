@@ -24,6 +24,8 @@ def main(argv=None) -> int:
     p.add_argument("--store", default=None, help="results folder (default: $NSLKIT_RESULTS or results/)")
     p.add_argument("--workers", type=int, default=None, help="train on a Dask LocalCluster of this many processes")
     p.add_argument("--summary", type=Path, default=None, help="write the wall times here as JSON")
+    p.add_argument("--only", nargs="+", default=None, metavar="TEXT",
+                   help="train only the runs whose name contains one of these (e.g. '200,000 steps')")
     a = p.parse_args(argv)
     client = None
     if a.workers:
@@ -34,6 +36,8 @@ def main(argv=None) -> int:
     try:
         for stage in a.stages:
             for name, (cfg, widths) in robustness.RUNS[stage].items():
+                if a.only and not any(text in name for text in a.only):
+                    continue
                 t0 = time.perf_counter()
                 nk.sweep(cfg, widths, store=a.store, client=client, progress=True)
                 out["wall_s"][f"{stage}: {name}"] = round(time.perf_counter() - t0, 1)
