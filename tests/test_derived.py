@@ -1,6 +1,8 @@
 """Derived results: returned from the store while their key matches, recomputed when it does not."""
 import json
 
+import pytest
+
 from nslkit import Store
 from nslkit.paper.derived import derived, derived_key
 
@@ -21,3 +23,19 @@ def test_a_derived_result_is_kept_and_recomputed_when_its_key_changes(tmp_path, 
     assert other != key and derived("thing", other, compute, Store(tmp_path)) == {"x": 2}
     assert derived("thing", other, compute, tmp_path, recompute=True) == {"x": 3}
     assert derived_key("thing", ["input a"], ["paper/derived.py", "paper/ledger.py"]) != key  # code is in the key
+
+
+def test_stored_power_is_c14_power_kept_beside_the_runs(tmp_path, monkeypatch):
+    from nslkit.paper import appendices, ledger
+    from nslkit.paper.study import target_sweep
+
+    sweep = target_sweep("smoke", "prod2", [1, 2], store=tmp_path, seeds=4, steps=20)
+    direct = appendices.c14_power(sweep, trials=5)
+    kept = ledger.stored_power(sweep, store=tmp_path, trials=5)
+    assert kept == direct  # the same numbers, with integer widths and seed counts back
+    assert list((tmp_path / "derived").glob("c14_power_prod2_silu_4.json"))
+    monkeypatch.setattr(ledger, "c14_power", lambda *a, **k: pytest.fail("recomputed"))
+    assert ledger.stored_power(sweep, store=tmp_path, trials=5) == direct  # read back, not recomputed
+    with pytest.raises(AssertionError):  # other options: another key
+        monkeypatch.setattr(ledger, "c14_power", lambda *a, **k: (_ for _ in ()).throw(AssertionError()))
+        ledger.stored_power(sweep, store=tmp_path, trials=6)

@@ -20,7 +20,7 @@ from .appendices import (ALGORITHM_MAX_LOSS, C13_EXPECTED, C13_READINGS, C14_MUL
                          measure_c14, measure_c15, measure_c16, measure_c17, measure_c18)
 from .findings import (CLAIMS, KINDS, VERDICTS, Claim, Criterion, Finding, grade, pending, sensitivity, table,
                        verdict_of, within)
-from .ledger import ledger, ledger_table, stored_inputs
+from .ledger import ledger, ledger_table, stored_inputs, stored_power
 from .sections import (C1_TOLERANCE, C2_EARLY_MIN, C2_LATE_TOLERANCE, C3_PIECES, C3_TOLERANCE, C4_TOLERANCE,
                        C5_P_CONTROL, C5_P_SYMMETRIC, C5_RATIO, C7_ASYMMETRY, C7_MATCH, C7_PEAK_DECADES, C8_CONSTANT,
                        C8_QUADRATIC, C7_RULES, C11_EXPECTED, CHINCHILLA_ALPHA, PEAKS_AFTER, measure_c1, measure_c2, measure_c3, measure_c4,
@@ -30,7 +30,7 @@ from .tickets import lottery_tickets, lowest_peak, ticket_errors, training_xy
 
 __all__ = [
     "CLAIMS", "VERDICTS", "KINDS", "Claim", "Criterion", "Finding", "grade", "pending", "table", "verdict_of",
-    "within", "sensitivity", "ledger", "ledger_table", "stored_inputs", "PEAKS_AFTER", "C7_RULES", "C13_READINGS", "LEARNT_NOTHING", "C15_CLUSTERS",
+    "within", "sensitivity", "ledger", "ledger_table", "stored_inputs", "stored_power", "PEAKS_AFTER", "C7_RULES", "C13_READINGS", "LEARNT_NOTHING", "C15_CLUSTERS",
     "C15_ALGORITHMS", "c13_matches", "c14_power", "c15_alternatives",
     "lottery_tickets", "lowest_peak", "ticket_errors", "training_xy", "algorithm_table", "error_profile",
     "CHINCHILLA_ALPHA", "C1_TOLERANCE", "C2_EARLY_MIN", "C2_LATE_TOLERANCE", "C3_PIECES", "C3_TOLERANCE",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import Results
-from .appendices import measure_c13, measure_c14, measure_c15, measure_c16, measure_c17, measure_c18
+from .appendices import c14_power, measure_c13, measure_c14, measure_c15, measure_c16, measure_c17, measure_c18
 from .derived import derived, derived_key
 from .findings import CLAIMS, Finding, pending
 from .scales import PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS
@@ -19,7 +19,7 @@ from .sections import (measure_c1, measure_c2, measure_c3, measure_c4, measure_c
 from .study import disentangle_networks, first_stored, main_sweep, target_sweep, wide_network
 from .tickets import training_xy
 
-__all__ = ["ledger", "ledger_table", "stored_inputs"]
+__all__ = ["ledger", "ledger_table", "stored_inputs", "stored_power"]
 
 
 def stored_inputs(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -64,7 +64,8 @@ def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None
     findings["C11"] = measure_c11(silu) if silu else pending("C11", missing)
     findings["C12"] = measure_c12(findings["C1"])
     findings["C13"] = measure_c13(unary) if unary else pending("C13", missing)
-    findings["C14"] = measure_c14(products) if products else pending("C14", missing)
+    findings["C14"] = (measure_c14(products, power={t: stored_power(sw, store) for t, sw in products.items()})
+                       if products else pending("C14", missing))
     if silu:
         findings["C15"] = measure_c15(silu[2])
         findings["C16"] = measure_c16(findings["C15"], training_xy(silu[2])[0])
@@ -100,3 +101,22 @@ def ledger_table(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike 
     key = derived_key("ledger", [*_flat(inputs), *scales], code)
     rows = derived("ledger", key, lambda: [f.row() for f in ledger(scales, store, inputs)], store, recompute)
     return pd.DataFrame(rows).set_index("claim")
+
+
+def stored_power(sweep: dict[int, Results], store: str | os.PathLike | None = None, recompute: bool = False,
+                 **kwargs) -> dict[int, dict]:
+    """:func:`~nslkit.paper.appendices.c14_power` of ``sweep`` (minutes of mixture sampling), kept as
+    a derived result beside the runs and recomputed only when the runs or the code of the peak
+    finder change. ``kwargs`` go to ``c14_power``."""
+    first = next(iter(sweep.values())).config
+    name = f"c14_power_{first.target}_{first.activation}_{len(first.seeds)}"
+    code = ["paper/appendices.py", "analysis/peaks.py"]
+    key = derived_key(name, [*sweep.values(), repr(sorted(kwargs.items()))], code)
+
+    def compute():
+        return {str(w): {"modes": int(p["modes"]), "needed": None if p["needed"] is None else int(p["needed"]),
+                         "rates": {str(n): float(r) for n, r in p["rates"].items()}}
+                for w, p in c14_power(sweep, **kwargs).items()}
+
+    raw = derived(name, key, compute, store, recompute)
+    return {int(w): {**p, "rates": {int(n): r for n, r in p["rates"].items()}} for w, p in raw.items()}
