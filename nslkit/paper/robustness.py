@@ -19,7 +19,8 @@ from .scales import SCALING_WIDTHS, SWEEP_WIDTHS, scale_config
 
 __all__ = ["LONG_STEPS", "FLOAT32_SEEDS", "WIDER_WIDTHS", "LEAKY_VARIANTS", "RUNS", "long_config",
            "float32_config", "leaky_config", "wide_config", "runs", "alpha_over_training", "alpha_at", "late_drop",
-           "collapse_fractions", "active", "plain_loop"]
+           "collapse_fractions", "active", "useless_fractions_active", "load", "SUMMARY_CLAIMS", "summary_cells",
+           "summary", "robust_to"]
 
 #: Longer trainings of the convergence question, the paper's schedule stretched (lr × 0.2 every T/5).
 LONG_STEPS = (200_000, 500_000)
@@ -145,13 +146,21 @@ def active(res: Results, seed_index: int = 0, tol: float = limits.COLLAPSE_TOL) 
 
 def load(stage: str, scale: str = "full", store=None, train: bool = False) -> dict[str, dict[int, Results]]:
     """The runs of one stage of :func:`runs` at ``scale``, {name: {width: Results}}. Without
-    ``train`` a run not (yet) stored is left out; with it, what is missing is trained."""
+    ``train`` a run not (yet) stored is left out, and one stored at some widths only keeps those;
+    with it, what is missing is trained."""
     out = {}
     for name, (cfg, widths) in runs(scale)[stage].items():
         try:
             out[name] = sweep(cfg, widths, store=store, train=train, progress=False)
         except FileNotFoundError:
-            continue
+            some = {}
+            for w in widths:
+                try:
+                    some.update(sweep(cfg, [w], store=store, train=False, progress=False))
+                except FileNotFoundError:
+                    continue
+            if some:
+                out[name] = some
     return out
 
 
@@ -222,3 +231,47 @@ def summary_cells(silu: Mapping[int, Results], leaky: Mapping[int, Results], wid
     for name, sw in variants.get("leaky", {}).items():
         cells[f"LeakyReLU {name}"] = {"C2": claims.measure_c2(sw).verdict}
     return cells
+
+
+def summary(store=None, recompute: bool = False) -> dict[str, dict[str, str]]:
+    """:func:`summary_cells` on every committed run of the chapter ({variant: {claim: verdict}};
+    runs not committed yet are left out, and "polished to a minimum" needs the derived result of
+    :func:`nslkit.paper.optimum.polished` at its defaults), kept as the derived result
+    "robustness_summary": recomputed only when a run it reads or the code of ``nslkit/analysis``
+    or ``nslkit/paper`` changes. The chapter's last table and the ledger's "robust to" column."""
+    from pathlib import Path
+
+    from . import optimum
+    from .derived import derived, derived_key, peek
+    from .study import disentangle_networks, main_sweep, wide_network
+
+    silu = main_sweep("paper", "silu", store=store, train=False)
+    leaky = main_sweep("paper", "leaky_relu", store=store, train=False)
+    wide = wide_network("paper", store=store, train=False)
+    nets = disentangle_networks("paper", store=store, train=False)
+    variants = {stage: got for stage in RUNS if (got := load(stage, "full", store))}
+    scaling = {w: silu[w] for w in SCALING_WIDTHS}
+    pol_key = derived_key(f"polished_{silu[10].config.activation}", [*scaling.values(), "50:1000"], optimum.CODE)
+    polished = peek("polished_silu", pol_key, store)
+    inputs = [*silu.values(), *leaky.values(), wide, *nets.values(),
+              *(r for stage in variants.values() for run in stage.values() for r in run.values()),
+              pol_key if polished else "not polished"]
+    pkg = Path(__file__).resolve().parent.parent
+    code = [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
+    key = derived_key("robustness_summary", inputs, code)
+    losses = {int(w): d["after"] for w, d in polished.items()} if polished else None
+    return derived("robustness_summary", key, lambda: summary_cells(silu, leaky, wide, nets, variants, losses),
+                   store, recompute)
+
+
+def robust_to(verdicts, cells: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """{claim: "robust to: …; changes under: … (verdict)"} for the claims of ``verdicts``
+    ({claim: the ledger's verdict}) that some variant of ``cells`` (:func:`summary`) touches."""
+    out = {}
+    for claim, verdict in dict(verdicts).items():
+        same = [v for v, row in cells.items() if row.get(claim) == verdict]
+        other = [f"{v} ({row[claim]})" for v, row in cells.items() if claim in row and row[claim] != verdict]
+        if same or other:
+            out[claim] = "; ".join(part for part in (f"robust to {', '.join(same)}" if same else "",
+                                                     f"changes under {', '.join(other)}" if other else "") if part)
+    return out
