@@ -39,3 +39,15 @@ def test_stored_power_is_c14_power_kept_beside_the_runs(tmp_path, monkeypatch):
     with pytest.raises(AssertionError):  # other options: another key
         monkeypatch.setattr(ledger, "c14_power", lambda *a, **k: (_ for _ in ()).throw(AssertionError()))
         ledger.stored_power(sweep, store=tmp_path, trials=6)
+
+
+def test_robust_to_names_the_variants_that_keep_and_change_a_verdict():
+    from nslkit.paper.robustness import robust_to
+
+    cells = {"paper's protocol": {"C1": "reproduced", "C3": "reproduced"},
+             "float32": {"C1": "reproduced", "C7": "reproduced"}, "polished": {"C1": "not reproduced"},
+             "active neurons only": {"C5": "partly reproduced"}}
+    out = robust_to({"C1": "reproduced", "C5": "partly reproduced", "C7": "not reproduced", "C3": "reproduced"}, cells)
+    assert out == {"C1": "robust to float32; changes under polished (not reproduced)",
+                   "C5": "robust to active neurons only",
+                   "C7": "changes under float32 (reproduced)"}  # C3: only the paper's protocol, the ledger's own

@@ -21,7 +21,7 @@ from ..provenance import provenance
 from ..results import Results
 from ..store import Store
 
-__all__ = ["derived", "derived_key", "peek"]
+__all__ = ["derived", "derived_key"]
 
 
 def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str]) -> str:
@@ -59,14 +59,3 @@ def derived(name: str, key: str, compute: Callable[[], Any], store: Store | str 
     except OSError:
         pass  # a read-only store: the result is returned, not kept
     return data
-
-
-def peek(name: str, key: str, store: Store | str | os.PathLike | None = None) -> Any:
-    """The stored result ``name`` if its key is ``key``, else None: never computes."""
-    st = store if isinstance(store, Store) else Store(store)
-    path = st.root / "derived" / f"{name}.json"
-    if path.exists():
-        stored = json.loads(path.read_text())
-        if stored.get("key") == key:
-            return stored["data"]
-    return None
