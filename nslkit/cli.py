@@ -203,22 +203,15 @@ def _train(p: argparse.ArgumentParser, a: argparse.Namespace, cfg: TrainConfig, 
     if store is not None:
         with contextlib.suppress(StoreError):  # sweep reports a bad file itself
             todo = sum(len(store.chunks(store.missing(cfg.replace(width=w)))) for w in a.widths)
-    client = None
-    if a.workers or a.scheduler:
-        from .cluster import client_for
+    from .cluster import cluster
 
+    with contextlib.ExitStack() as stack:
         try:
-            client = client_for(a.workers, a.scheduler)
+            client = stack.enter_context(cluster(a.workers or None, a.scheduler))
         except (OSError, ValueError) as e:
             p.exit(2, f"nslkit train: error: cannot reach the Dask scheduler {a.scheduler!r}: {e}\n")
-    try:
         results = sweep(cfg, a.widths, store=False if store is None else store, device=dev, progress=not a.quiet,
                         backend=a.backend, client=client)
-    finally:
-        if client is not None:
-            client.close()
-            if a.workers:
-                client.cluster.close()
     if a.json:
         c = cfg.to_dict()
         del c["width"]

@@ -9,7 +9,8 @@ merged into one file, so nothing is lost or duplicated.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+from typing import Any, Iterator, Sequence
 
 import torch
 
@@ -18,7 +19,7 @@ from .results import diverged
 from .store import Store
 from .train import train
 
-__all__ = ["client_for", "train_chunks", "train_chunk"]
+__all__ = ["client_for", "cluster", "train_chunks", "train_chunk"]
 
 
 def client_for(workers: int | None = None, scheduler: str | None = None):
@@ -38,6 +39,23 @@ def client_for(workers: int | None = None, scheduler: str | None = None):
     with dask.config.set({"distributed.worker.daemon": False}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     return Client(cluster)
+
+
+@contextlib.contextmanager
+def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """``with cluster(workers, scheduler) as client:`` a client of :func:`client_for`, or None
+    (train in process) when neither is given; on exit the client and a LocalCluster it started
+    are closed."""
+    if workers is None and scheduler is None:
+        yield None
+        return
+    client = client_for(workers=workers, scheduler=scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if workers is not None:
+            client.cluster.close()
 
 
 def train_chunk(cfg: TrainConfig, root: str, chunk_size: int, device: str, backend: str, keep: str) -> dict:

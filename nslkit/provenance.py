@@ -4,17 +4,21 @@ Stored beside every result (:mod:`nslkit.store`) and every benchmark; never part
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
+import json
 import os
 import platform
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["VERSION", "git_commit", "device_name", "provenance"]
+__all__ = ["VERSION", "git_commit", "device_name", "provenance", "WallTimes"]
 
 #: nslkit's version (``nslkit.__version__``), recorded with every run.
 VERSION = "0.1.0"
@@ -66,3 +70,23 @@ def provenance(device: torch.device, wall_s: float, **extra: Any) -> dict[str, A
         "wall_s": round(wall_s, 3),
         **extra,
     }
+
+
+class WallTimes:
+    """The wall times of a script's runs by name: ``with times("main"): ...`` times a block,
+    prints "main: 12.3 s" to stderr and, when ``summary`` is a path, rewrites it as JSON after
+    every block (so a killed script leaves the times of what finished). ``record`` holds them
+    under "wall_s" beside any ``extra`` fields."""
+
+    def __init__(self, summary: str | os.PathLike | None = None, **extra: Any):
+        self.summary = None if summary is None else Path(summary)
+        self.record: dict[str, Any] = {**extra, "wall_s": {}}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        t0 = time.perf_counter()
+        yield
+        self.record["wall_s"][name] = round(time.perf_counter() - t0, 1)
+        print(f"{name}: {self.record['wall_s'][name]} s", file=sys.stderr, flush=True)
+        if self.summary is not None:
+            self.summary.write_text(json.dumps(self.record, indent=1))

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 import nslkit as nk
-from nslkit.cluster import client_for
+from nslkit.cluster import cluster
 from nslkit.provenance import device_name, provenance
 
 
@@ -35,11 +35,10 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     rows, losses = [], {}
     for k in a.workers:
-        with tempfile.TemporaryDirectory() as tmp, client_for(workers=k) as client:
+        with tempfile.TemporaryDirectory() as tmp, cluster(workers=k) as client:
             t0 = time.perf_counter()
             res = nk.sweep(cfg, widths, store=tmp, client=client, progress=True)
             wall = time.perf_counter() - t0
-            client.cluster.close()
         losses[k] = np.concatenate([res[w].train_mse for w in widths])
         rows.append({"workers": k, "wall_s": round(wall, 1)})
         print(f"{k} worker(s): {wall:.1f} s", file=sys.stderr, flush=True)

@@ -17,14 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 from nslkit import study
+from nslkit.cluster import cluster
 from nslkit.paper.scales import SCALES
-from nslkit.provenance import device_name
+from nslkit.provenance import WallTimes, device_name
 from nslkit.train import resolve_device
 
 
@@ -54,28 +54,14 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=None, help="train on a Dask LocalCluster of this many processes")
     a = p.parse_args(argv)
     dev = resolve_device(a.device)
-    client = None
-    if a.workers:
-        from nslkit.cluster import client_for
-
-        client = client_for(workers=a.workers)
-    out = {"scale": a.scale, "device": device_name(dev), "torch": torch.__version__, "wall_s": {}}
-    try:
+    times = WallTimes(a.summary, scale=a.scale, device=device_name(dev), torch=torch.__version__)
+    with cluster(workers=a.workers) as client:
         for seeds in a.seeds:
             stages = _stages(a.scale, str(dev), a.store, seeds, client)
             for name in a.stages:
-                t0 = time.perf_counter()
-                stages[name]()
-                key = name if seeds is None else f"{name} to {seeds} seeds"
-                out["wall_s"][key] = round(time.perf_counter() - t0, 1)
-                print(f"{key}: {out['wall_s'][key]} s", file=sys.stderr, flush=True)
-                if a.summary:
-                    a.summary.write_text(json.dumps(out, indent=1))
-    finally:
-        if client is not None:
-            client.close()
-            client.cluster.close()
-    print(json.dumps(out))
+                with times(name if seeds is None else f"{name} to {seeds} seeds"):
+                    stages[name]()
+    print(json.dumps(times.record))
     return 0
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import nslkit as nk
+from nslkit.cluster import cluster
 from nslkit.paper import robustness
+from nslkit.provenance import WallTimes
 
 
 def main(argv=None) -> int:
@@ -27,28 +28,14 @@ def main(argv=None) -> int:
     p.add_argument("--only", nargs="+", default=None, metavar="TEXT",
                    help="train only the runs whose name contains one of these (e.g. '200,000 steps')")
     a = p.parse_args(argv)
-    client = None
-    if a.workers:
-        from nslkit.cluster import client_for
-
-        client = client_for(workers=a.workers)
-    out = {"wall_s": {}}
-    try:
+    times = WallTimes(a.summary)
+    with cluster(workers=a.workers) as client:
         for stage in a.stages:
             for name, (cfg, widths) in robustness.RUNS[stage].items():
-                if a.only and not any(text in name for text in a.only):
-                    continue
-                t0 = time.perf_counter()
-                nk.sweep(cfg, widths, store=a.store, client=client, progress=True)
-                out["wall_s"][f"{stage}: {name}"] = round(time.perf_counter() - t0, 1)
-                print(f"{stage}: {name}: {out['wall_s'][f'{stage}: {name}']} s", file=sys.stderr, flush=True)
-                if a.summary:
-                    a.summary.write_text(json.dumps(out, indent=1))
-    finally:
-        if client is not None:
-            client.close()
-            client.cluster.close()
-    print(json.dumps(out))
+                if not a.only or any(text in name for text in a.only):
+                    with times(f"{stage}: {name}"):
+                        nk.sweep(cfg, widths, store=a.store, client=client, progress=True)
+    print(json.dumps(times.record))
     return 0
 
 

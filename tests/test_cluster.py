@@ -12,7 +12,7 @@ from nslkit import Store, sweep
 
 pytest.importorskip("distributed")
 
-from nslkit.cluster import client_for, train_chunk  # noqa: E402
+from nslkit.cluster import client_for, cluster, train_chunk  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -24,10 +24,8 @@ def _same(a, b):
 
 @pytest.fixture(scope="module")
 def client():
-    c = client_for(workers=2)
-    yield c
-    c.close()
-    c.cluster.close()
+    with cluster(workers=2) as c:
+        yield c
 
 
 def test_two_workers_give_in_process_results_bit_for_bit(tmp_path, client, small_cfg):
@@ -43,7 +41,7 @@ def test_two_workers_give_in_process_results_bit_for_bit(tmp_path, client, small
 
 def test_a_worker_killed_mid_sweep_is_retried(tmp_path, small_cfg):
     cfg = small_cfg.replace(seeds=8, steps=6000, lr_step=2000)  # chunks of a few seconds, to kill one mid-way
-    with client_for(workers=2) as client, ThreadPoolExecutor(1) as pool:
+    with cluster(workers=2) as client, ThreadPoolExecutor(1) as pool:
         job = pool.submit(sweep, cfg, [3], store=tmp_path / "dask", device="cpu", progress=False, chunk_size=2,
                           client=client, backend="eager")
         deadline = time.time() + 120
@@ -53,7 +51,6 @@ def test_a_worker_killed_mid_sweep_is_retried(tmp_path, small_cfg):
         busy = next(addr for addr, tasks in client.processing().items() if tasks)
         os.kill(client.run(os.getpid, workers=[busy])[busy], signal.SIGKILL)
         out = job.result(timeout=300)[3]
-        client.cluster.close()
     here = sweep(cfg, [3], store=tmp_path / "here", device="cpu", progress=False, backend="eager", chunk_size=2)[3]
     _same(out, here)
     st = Store(tmp_path / "dask")
@@ -78,3 +75,12 @@ def test_client_for_wants_one_of_workers_or_scheduler():
             client_for(**kwargs)
     with pytest.raises(ValueError, match="workers must be a positive integer"):
         client_for(workers=0)
+
+
+def test_cluster_trains_in_process_without_workers_and_closes_what_it_started():
+    with cluster() as none:
+        assert none is None
+    with cluster(workers=1) as c:
+        assert len(c.scheduler_info()["workers"]) == 1
+        local = c.cluster
+    assert c.status == "closed" and local.status.name == "closed"

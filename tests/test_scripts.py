@@ -27,3 +27,19 @@ def test_paper_runs_trains_a_stage_into_the_store(tmp_path):
 def test_gpu_session_script_parses():
     p = subprocess.run(["bash", "-n", str(ROOT / "scripts" / "gpu_session.sh")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_wall_times_keeps_every_finished_block_in_the_summary(tmp_path, capsys):
+    from nslkit.provenance import WallTimes
+
+    times = WallTimes(tmp_path / "t.json", scale="smoke")
+    with times("first"):
+        pass
+    assert json.loads((tmp_path / "t.json").read_text()) == {"scale": "smoke", "wall_s": {"first": 0.0}}
+    try:
+        with times("second"):
+            raise KeyboardInterrupt  # a killed stage leaves the times of those that finished
+    except KeyboardInterrupt:
+        pass
+    assert list(json.loads((tmp_path / "t.json").read_text())["wall_s"]) == ["first"]
+    assert "first: 0.0 s" in capsys.readouterr().err

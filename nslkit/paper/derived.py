@@ -21,7 +21,7 @@ from ..provenance import provenance
 from ..results import Results
 from ..store import Store
 
-__all__ = ["derived", "derived_key"]
+__all__ = ["derived", "derived_key", "claims_code"]
 
 
 def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str]) -> str:
@@ -35,6 +35,14 @@ def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str])
     for rel in sorted(code):
         h.update(rel.encode() + (pkg / rel).read_bytes())
     return h.hexdigest()
+
+
+def claims_code() -> list[str]:
+    """The source files a claim's measurement may run (every module of ``nslkit/analysis`` and
+    ``nslkit/paper``), as ``code`` for :func:`derived_key`: a derived result that reads claims is
+    recomputed when any of them changes."""
+    pkg = Path(__file__).resolve().parent.parent
+    return [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
 
 
 def derived(name: str, key: str, compute: Callable[[], Any], store: Store | str | os.PathLike | None = None,

@@ -6,12 +6,11 @@ The ledger page of the book and the README's headline numbers are generated from
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from ..results import Results
 from .appendices import c14_power, measure_c13, measure_c14, measure_c15, measure_c16, measure_c17, measure_c18
-from .derived import derived, derived_key
+from .derived import claims_code, derived, derived_key
 from .findings import CLAIMS, Finding, pending
 from .scales import PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS
 from .sections import (measure_c1, measure_c2, measure_c3, measure_c4, measure_c5, measure_c6, measure_c7,
@@ -96,8 +95,7 @@ def ledger_table(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike 
     import pandas as pd
 
     inputs = stored_inputs(scales, store)
-    pkg = Path(__file__).resolve().parent.parent
-    code = [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
+    code = claims_code()
     key = derived_key("ledger", [*_flat(inputs), *scales], code)
     rows = derived("ledger", key, lambda: [f.row() for f in ledger(scales, store, inputs)], store, recompute)
     return pd.DataFrame(rows).set_index("claim")

@@ -243,10 +243,8 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
     or the code of ``nslkit/analysis`` or ``nslkit/paper`` changes. The robustness chapter's last
     table and the ledger's "robust to" column. ``train`` (default: at "smoke" only) trains what is
     missing."""
-    from pathlib import Path
-
     from . import claims, optimum
-    from .derived import derived, derived_key
+    from .derived import claims_code, derived, derived_key
     from .study import DISENTANGLE_WIDE_SEEDS, disentangle_networks, main_sweep, wide_network
 
     runs(scale)  # checks the scale
@@ -269,8 +267,7 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
     polished = optimum.polished({w: silu[w] for w in SCALING_WIDTHS}, networks=networks, store=store)
     inputs = [*silu.values(), *leaky.values(), wide, *nets.values(), f"polished {networks}",
               *(r for named in variants.values() for got in named.values() for r in got.values())]
-    pkg = Path(__file__).resolve().parent.parent
-    code = [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
+    code = claims_code()
     name = f"robustness_summary_{scale}"
 
     def compute():
