@@ -2,7 +2,10 @@
 
 The unit of work is one chunk of seeds of one width (:mod:`nslkit.store`). In process (the
 default) the chunks train one after another and each is saved as soon as it is done, so a run
-killed at any moment loses at most the chunk in flight and a rerun resumes. With a Dask
+killed at any moment loses at most the chunk in flight and a rerun resumes. On the triton
+backend (a GPU) every missing seed of every width trains in one launch sequence instead, since a
+GPU spends a 100-seed chunk waiting on kernel launches; the results are still saved chunk by
+chunk, and a kill loses that one sequence. With a Dask
 ``client`` (:mod:`nslkit.cluster`) the chunks train on its workers, in parallel; a worker that
 dies mid-chunk has its chunk retried by Dask, and a chunk written twice is written once.
 """
@@ -14,6 +17,7 @@ import warnings
 from typing import Any, Iterable
 
 import torch
+from tqdm import tqdm
 
 from .config import TrainConfig
 from .progress import progress_bar
@@ -161,24 +165,43 @@ def sweep(
 
 
 def _train_here(st: Store, cfg: TrainConfig, todo, device, max_elements, bar, backend, keep) -> dict[int, tuple]:
-    """Train the chunks in this process, saving each as it finishes; {width: (diverged, trained)}."""
+    """Train the chunks in this process, saving each as it finishes; {width: (diverged, trained)}.
+    On the triton backend the widths whose missing seeds agree train in one launch sequence."""
     counts: dict[int, list[int]] = {}
     dev = resolve_device(device)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for w, seeds in todo:
-        groups.setdefault(seeds, []).append(w)
-    for seeds, ws in sorted(groups.items()):
-        chunk = cfg.replace(seeds=seeds)
-        if resolve_backend(backend, chunk, dev, chunk.points) == "triton":  # every width in one launch sequence
-            done = train_widths(chunk, ws, dev, max_elements, bar, backend).values()
-        else:
-            done = (train(chunk.replace(width=w), dev, max_elements, bar, backend) for w in ws)
-        for res in done:
-            st.save(res, keep)
-            c = counts.setdefault(res.config.width, [0, 0])
-            c[0] += diverged(res)
-            c[1] += len(res.seeds)
+
+    def saved(res: Results) -> None:
+        st.save(res, keep)  # split into its chunk files
+        c = counts.setdefault(res.config.width, [0, 0])
+        c[0] += diverged(res)
+        c[1] += len(res.seeds)
+
+    if resolve_backend(backend, cfg, dev, cfg.points) == "triton":
+        missing: dict[int, list[int]] = {}
+        for w, seeds in todo:
+            missing.setdefault(w, []).extend(seeds)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for w, seeds in missing.items():
+            groups.setdefault(tuple(sorted(seeds)), []).append(w)
+        for seeds, ws in groups.items():
+            k = len(st.chunks(seeds))  # the bar counts chunks: each run-step here is k of them
+            for res in train_widths(cfg.replace(seeds=seeds), ws, dev, max_elements, _Scaled(bar, k), backend).values():
+                saved(res)
+    else:  # seed block by seed block: every width gets its first chunk before any gets its second
+        for w, seeds in sorted(todo, key=lambda t: (t[1], t[0])):
+            saved(train(cfg.replace(width=w, seeds=seeds), dev, max_elements, bar, backend))
     return {w: tuple(c) for w, c in counts.items()}
+
+
+class _Scaled(tqdm):
+    """A view of ``bar`` whose every unit advances ``bar`` by ``k``."""
+
+    def __init__(self, bar: tqdm, k: int):
+        super().__init__(disable=True)
+        self._bar, self._k = bar, k
+
+    def update(self, n=1):
+        return self._bar.update(n * self._k)
 
 
 def run(cfg: TrainConfig, store: Store | str | os.PathLike | bool | None = None, **kwargs) -> Results:

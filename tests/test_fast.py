@@ -75,6 +75,37 @@ def test_sweep_progress_counts_every_width(tmp_path):
     assert sorted(out) == [1, 3]
 
 
+def test_triton_sweep_trains_all_chunks_of_its_widths_in_one_launch_sequence(tmp_path, monkeypatch):
+    # a GPU is latency-bound on 100-seed chunks: the triton path trains every missing seed of the
+    # widths that miss the same seeds at once, saves chunk by chunk, and counts every chunk
+    import io
+
+    from tqdm import tqdm
+
+    import nslkit.backends.triton_sweep as ts
+    from nslkit import sweep
+    from nslkit.store import Store
+
+    cfg = TrainConfig(width=2, seeds=list(range(6)), steps=30, lr_step=10, test_points=20)
+    sequences = []
+    real = ts.train_many
+    monkeypatch.setattr(ts, "train_many", lambda cfgs, *a, **k: sequences.append(
+        [(c.width, c.seeds) for c in cfgs]) or real(cfgs, *a, **k))
+    sweep(cfg.replace(seeds=[0, 1]), [1], store=tmp_path, device="cpu", progress=False, backend="triton", chunk_size=2)
+    sequences.clear()
+    with tqdm(file=io.StringIO()) as bar:
+        monkeypatch.setattr("nslkit.experiment.progress_bar", lambda *a, **k: bar)
+        out = sweep(cfg, [1, 3], store=tmp_path, device="cpu", backend="triton", chunk_size=2)
+        assert bar.n == 5 * cfg.steps  # 2 chunks of N = 1 and 3 of N = 3, each cfg.steps units
+    assert sequences == [[(1, (2, 3, 4, 5))], [(3, (0, 1, 2, 3, 4, 5))]]
+    assert len(Store(tmp_path, 2).files(cfg.replace(width=3))) == 3
+    for w in (1, 3):  # the same networks as chunk by chunk, seed for seed
+        alone = sweep(cfg, [w], store=tmp_path / "alone", device="cpu", progress=False, backend="triton",
+                      chunk_size=1)[w]
+        for name in ("train_mse", "w", "b", "v", "c"):
+            assert np.array_equal(getattr(out[w], name), getattr(alone, name)), (w, name)
+
+
 def test_schedule_is_torch_adam_and_steplr():
     cfg = TrainConfig(steps=25, lr_step=10)
     sched = adam_schedule(cfg.steps, cfg.lr, cfg.lr_decay, cfg.lr_step, torch.float64, torch.device("cpu"))
