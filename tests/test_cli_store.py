@@ -104,3 +104,14 @@ def test_two_workers_give_identical_losses(tmp_path):
     _, there = _losses(_cli("train", *SMALL, "--seeds", "6", "--chunk-size", "2", "--store", str(tmp_path / "b"),
                             "--json", "--workers", "2"))
     assert np.array_equal(here, there)
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(SystemExit) as e:
+        main(["train", "--store", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", *SMALL])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "cannot reach the Dask scheduler" in err, err
+    assert not list(tmp_path.glob("*.npz"))  # nothing trained in process instead
