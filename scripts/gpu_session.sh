@@ -7,11 +7,13 @@
 #      time is the issue's 2-minute target; its medians are compared with the committed CPU runs
 #      (inside their 95% bootstrap intervals?);
 #   3. the bench at the issue's size (S = 1000, N = 10, P = 1000): every backend, both dtypes;
-#   4. the remaining paper-scale runs into results/, stage by stage ($STAGES), with the time left.
+#   4. the runs still missing from results/, one after another with the time left ($RUNS: SCALE:STAGE
+#      of scripts/paper_runs.py, or robust:STAGE of scripts/robustness_runs.py; both resume, so a
+#      run cut short keeps its finished chunks).
 # Each step gets a timeout no longer than the time left less a reserve for packing, and what it
 # wrote is packed into $OUT after every step, so a step that overruns loses only itself.
 # Usage on the device machine, from the repository root:  bash scripts/gpu_session.sh
-# A dry run on a CPU:  SCALE=smoke DEVICE=cpu BENCH="--seeds 8 --steps 5" bash scripts/gpu_session.sh
+# A dry run on a CPU:  SCALE=smoke DEVICE=cpu BENCH="--seeds 8 --steps 5" RUNS=smoke:unary bash scripts/gpu_session.sh
 # What comes back under $OUT (at most 8 files of 16 MB): logs.tgz (versions, pytest log, bench
 # JSON and table, main-sweep comparison, stage wall times) and results.tar (the new result files).
 set -uo pipefail
@@ -20,7 +22,7 @@ SCALE=${SCALE:-paper}
 DEVICE=${DEVICE:-cuda}
 BUDGET=${BUDGET:-560}
 RESERVE=${RESERVE:-20}
-STAGES=${STAGES:-unary products}
+RUNS=${RUNS:-cpu:products robust:long robust:leaky robust:wide paper:products}
 BENCH=${BENCH:---seeds 1000 --width 10 --points 1000 --steps 200 --naive-networks 3 --naive-steps 200}
 PY=${PY:-python3}
 START=$(date +%s)
@@ -89,11 +91,17 @@ $PY -c "import json, sys, nslkit.backends.bench as b; print(b.format_table(json.
     "$W/bench.json" > "$W/bench.md" 2>&1
 cat "$W/bench.md"; pack
 
-# 4. the remaining paper-scale runs into results/, one stage at a time
-for stage in $STAGES; do
-    within 600 $PY scripts/paper_runs.py --scale "$SCALE" --device "$DEVICE" --stages "$stage" \
-        --summary "$W/runs_$stage.json" > /dev/null 2> "$W/runs_$stage.err"
-    cat "$W/runs_$stage.json" 2>/dev/null; echo; pack
+# 4. the runs still missing from results/, one at a time
+for run in $RUNS; do
+    scale=${run%%:*}; stage=${run#*:}
+    if [ "$scale" = robust ]; then
+        within 600 $PY scripts/robustness_runs.py --stages "$stage" --summary "$W/runs_${run/:/_}.json" \
+            > /dev/null 2> "$W/runs_${run/:/_}.err"
+    else
+        within 600 $PY scripts/paper_runs.py --scale "$scale" --device "$DEVICE" --stages "$stage" \
+            --summary "$W/runs_$run.json" > /dev/null 2> "$W/runs_${run/:/_}.err"
+    fi
+    cat "$W/runs_${run/:/_}.json" 2>/dev/null; echo; pack
 done
 cat "$W/steps.log"; wc -l < "$W/new_results.txt"
 ls -la "$OUT"
