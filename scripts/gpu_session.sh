@@ -93,15 +93,15 @@ cat "$W/bench.md"; pack
 
 # 4. the runs still missing from results/, one at a time
 for run in $RUNS; do
-    scale=${run%%:*}; stage=${run#*:}
+    scale=${run%%:*}; stage=${run#*:}; name=${run/:/_}
     if [ "$scale" = robust ]; then
-        within 600 $PY scripts/robustness_runs.py --stages "$stage" --summary "$W/runs_${run/:/_}.json" \
-            > /dev/null 2> "$W/runs_${run/:/_}.err"
+        within 600 $PY scripts/robustness_runs.py --stages "$stage" --summary "$W/runs_$name.json" \
+            > /dev/null 2> "$W/runs_$name.err"
     else
         within 600 $PY scripts/paper_runs.py --scale "$scale" --device "$DEVICE" --stages "$stage" \
-            --summary "$W/runs_$run.json" > /dev/null 2> "$W/runs_${run/:/_}.err"
+            --summary "$W/runs_$name.json" > /dev/null 2> "$W/runs_$name.err"
     fi
-    cat "$W/runs_${run/:/_}.json" 2>/dev/null; echo; pack
+    cat "$W/runs_$name.json" 2>/dev/null; echo; pack
 done
 cat "$W/steps.log"; wc -l < "$W/new_results.txt"
 ls -la "$OUT"
