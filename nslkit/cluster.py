@@ -85,6 +85,10 @@ def train_chunks(client: Any, st: Store, cfg: TrainConfig, todo: Sequence[tuple[
     from distributed import as_completed
 
     device = "auto" if device is None else str(device)
+    # Submitted widest first as well as prioritised so: the scheduler hands the first tasks to idle
+    # workers as they arrive, before priorities order a queue. The longest chunks then start first
+    # (a shorter makespan), and a run cut short keeps its narrow widths' finished chunks either way.
+    todo = sorted(todo, key=lambda chunk: chunk[0] * len(chunk[1]), reverse=True)
     futures = [client.submit(train_chunk, cfg.replace(width=w, seeds=seeds), str(st.root.resolve()), st.chunk_size,
                              device, backend, keep, pure=False, priority=w * len(seeds))
                for w, seeds in todo]

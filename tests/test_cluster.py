@@ -89,3 +89,12 @@ def test_cluster_trains_in_process_without_workers_and_closes_what_it_started():
 def test_local_workers_keep_glibc_malloc_defaults(client):
     # Dask's MALLOC_TRIM_THRESHOLD_ would make every step's tensors mmap'd and faulted in: 3x slower
     assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+
+
+def test_chunks_start_widest_first(tmp_path, small_cfg):
+    # one worker trains one chunk at a time: the files' write times give the order they ran in
+    with cluster(workers=1) as one:
+        sweep(small_cfg, [4, 5, 8], store=tmp_path, device="cpu", progress=False, client=one, backend="eager")
+    st = Store(tmp_path)
+    written = {w: st.files(small_cfg.replace(width=w))[0].stat().st_mtime_ns for w in (4, 5, 8)}
+    assert sorted(written, key=written.get) == [8, 5, 4]
