@@ -36,7 +36,7 @@ def _stages(scale: str, device: str, store, seeds: int | None = None, client=Non
         "wide": lambda: study.wide_network(scale, **common),
         "disentangle": lambda: study.disentangle_networks(scale, **sized),
         "unary": lambda: [study.target_sweep(scale, t, **sized) for t in study.UNARY_TARGETS],
-        # the products train on 1000 points; on a CPU the book uses 20 seeds ("cpu-small")
+        # the products train on 1000 points; on a CPU the book uses 100 seeds ("cpu")
         "products": lambda: [study.target_sweep(scale, t, **sized) for t in study.PRODUCT_TARGETS],
     }
 
