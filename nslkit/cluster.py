@@ -88,9 +88,12 @@ def train_chunks(client: Any, st: Store, cfg: TrainConfig, todo: Sequence[tuple[
     # Submitted widest first as well as prioritised so: the scheduler hands the first tasks to idle
     # workers as they arrive, before priorities order a queue. The longest chunks then start first
     # (a shorter makespan), and a run cut short keeps its narrow widths' finished chunks either way.
-    todo = sorted(todo, key=lambda chunk: chunk[0] * len(chunk[1]), reverse=True)
+    def cost(chunk):  # neurons × seeds: the chunk's share of the work
+        return chunk[0] * len(chunk[1])
+
+    todo = sorted(todo, key=cost, reverse=True)
     futures = [client.submit(train_chunk, cfg.replace(width=w, seeds=seeds), str(st.root.resolve()), st.chunk_size,
-                             device, backend, keep, pure=False, priority=w * len(seeds))
+                             device, backend, keep, pure=False, priority=cost((w, seeds)))
                for w, seeds in todo]
     counts: dict[int, list[int]] = {}
     for fut in as_completed(futures):
