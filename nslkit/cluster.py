@@ -80,16 +80,18 @@ def train_chunk(cfg: TrainConfig, root: str, chunk_size: int, device: str, backe
 
 def train_chunks(client: Any, st: Store, cfg: TrainConfig, todo: Sequence[tuple[int, tuple[int, ...]]],
                  device, backend: str, keep: str, bar) -> dict[int, tuple[int, int]]:
-    """Train every (width, seeds) chunk of ``todo`` on ``client``'s workers, widest first;
+    """Train every (width, seeds) chunk of ``todo`` on ``client``'s workers, longest first;
     ``bar`` advances by cfg.steps per finished chunk. Returns {width: (diverged, trained)}."""
     from distributed import as_completed
 
     device = "auto" if device is None else str(device)
-    # Submitted widest first as well as prioritised so: the scheduler hands the first tasks to idle
+    # Submitted longest first as well as prioritised so: the scheduler hands the first tasks to idle
     # workers as they arrive, before priorities order a queue. The longest chunks then start first
     # (a shorter makespan), and a run cut short keeps its narrow widths' finished chunks either way.
-    def cost(chunk):  # neurons × seeds: the chunk's share of the work
-        return chunk[0] * len(chunk[1])
+    # The cost counts steps and points too, so that sweeps queued on one cluster side by side
+    # (scripts' --together) interleave by length: a 500,000-step chunk goes before a 50,000-step one.
+    def cost(chunk):  # neurons × seeds × points × steps: the chunk's work
+        return chunk[0] * len(chunk[1]) * cfg.points * cfg.steps
 
     todo = sorted(todo, key=cost, reverse=True)
     futures = [client.submit(train_chunk, cfg.replace(width=w, seeds=seeds), str(st.root.resolve()), st.chunk_size,

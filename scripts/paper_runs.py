@@ -5,7 +5,8 @@
     python scripts/paper_runs.py --scale paper --stages unary --seeds 200 300 400 --workers 2
 
 ``--seeds`` grows a stage step by step (every target reaches 200 seeds before any reaches 300);
-``--workers K`` trains the chunks on a Dask LocalCluster of K processes.
+``--workers K`` trains the chunks on a Dask LocalCluster of K processes, and ``--together`` queues
+the chunks of all the stages at once (longest first) rather than stage after stage.
 
 Each stage goes through nslkit.study, so the files land where the notebooks look for them
 (the default results store, $NSLKIT_RESULTS, or --store). Stored runs are loaded, not
@@ -52,15 +53,19 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[None],
                    help="seed counts, one after another (default: the scale's); 'wide' keeps its own")
     p.add_argument("--workers", type=int, default=None, help="train on a Dask LocalCluster of this many processes")
+    p.add_argument("--together", action="store_true",
+                   help="queue the chunks of every stage at once (of one seed count; longest first), so that no worker "
+                        "idles at a stage's tail; needs --workers")
     a = p.parse_args(argv)
+    if a.together and a.workers is None:
+        p.error("--together needs --workers: in one process the stages would only compete for its threads")
     dev = resolve_device(a.device)
     times = WallTimes(a.summary, scale=a.scale, device=device_name(dev), torch=torch.__version__)
     with cluster(workers=a.workers) as client:
         for seeds in a.seeds:
             stages = _stages(a.scale, str(dev), a.store, seeds, client)
-            for name in a.stages:
-                with times(name if seeds is None else f"{name} to {seeds} seeds"):
-                    stages[name]()
+            times.run_all({name if seeds is None else f"{name} to {seeds} seeds": stages[name] for name in a.stages},
+                          together=a.together)
     print(json.dumps(times.record))
     return 0
 
