@@ -3,7 +3,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
 
 import nslkit as nk
 
@@ -46,8 +50,6 @@ def test_wall_times_keeps_every_finished_block_in_the_summary(tmp_path, capsys):
 
 
 def test_run_all_together_runs_the_jobs_at_once(tmp_path):
-    import threading
-
     from nslkit.provenance import WallTimes
 
     meet = threading.Barrier(2, timeout=5)  # passes only when both jobs wait at it at the same time
@@ -55,12 +57,8 @@ def test_run_all_together_runs_the_jobs_at_once(tmp_path):
     times.run_all({"a": meet.wait, "b": meet.wait}, together=True)
     assert sorted(json.loads((tmp_path / "t.json").read_text())["wall_s"]) == ["a", "b"]
     one_by_one = threading.Barrier(2, timeout=0.5)
-    try:
+    with pytest.raises(threading.BrokenBarrierError):  # one after another: the first job waits alone
         WallTimes().run_all({"a": one_by_one.wait, "b": one_by_one.wait})
-    except threading.BrokenBarrierError:
-        pass  # one after another: the first job waits alone and the barrier breaks
-    else:
-        raise AssertionError("run_all without together ran the jobs at once")
 
 
 def test_run_all_together_raises_a_failure_after_the_others_finish(tmp_path):
@@ -70,12 +68,8 @@ def test_run_all_together_raises_a_failure_after_the_others_finish(tmp_path):
         raise RuntimeError("chunk lost")
 
     times = WallTimes(tmp_path / "t.json")
-    try:
-        times.run_all({"fails": fails, "slow": lambda: __import__("time").sleep(0.3)}, together=True)
-    except RuntimeError as e:
-        assert "chunk lost" in str(e)
-    else:
-        raise AssertionError("a failed job was not raised")
+    with pytest.raises(RuntimeError, match="chunk lost"):
+        times.run_all({"fails": fails, "slow": lambda: time.sleep(0.3)}, together=True)
     assert list(json.loads((tmp_path / "t.json").read_text())["wall_s"]) == ["slow"]  # the other ran to its end
 
 
