@@ -102,16 +102,14 @@ class WallTimes:
         Dask cluster then queue them side by side, so no worker idles at one sweep's tail while
         the next sweep waits to start. Together, a job that fails does not stop the others; the
         first failure is raised once all have ended (the times of those that finished are kept)."""
-        if not together:
-            for name, job in jobs.items():
-                with self(name):
-                    job()
-            return
-
         def timed(name: str, job: Callable[[], Any]) -> None:
             with self(name):
                 job()
 
+        if not together:
+            for name, job in jobs.items():
+                timed(name, job)
+            return
         with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
             futures = [pool.submit(timed, name, job) for name, job in jobs.items()]
         for fut in futures:
