@@ -9,8 +9,9 @@ independent ones from the correlations of their error functions (:func:`error_co
 network's best pair, refits its last layer (:func:`distil`) and finds extremely ill-conditioned
 width-2 networks that resist fine-tuning (:func:`hessian_condition`, :func:`finetune`).
 
-Least squares use :func:`lstsq`, which keeps the tiny singular values that numpy's default
-cutoff drops: the paper's best distilled networks live exactly there (v ~ 5e12).
+Least squares use :func:`lstsq`, which decides rank after scaling each column to unit norm, so it
+keeps the tiny features that numpy's default cutoff drops: the paper's best distilled networks
+live exactly there (v ~ 5e12).
 
 Shapes: S networks, N hidden units, K = N/2 pairs, P data points. Width-2 networks are the
 7-vectors (w1, w2, b1, b2, v1, v2, c) of Eq. 2 (:mod:`.width2`).
@@ -183,15 +184,12 @@ def pairing_cost(w, b, pairs) -> float:
 
 
 def lstsq(A, y) -> np.ndarray:
-    """Least-squares solution of A c ≈ y, A (P, M) with P ≥ M, y (P,), without a singular-value cutoff.
+    """Least-squares solution of A c ≈ y, A (P, M) with P ≥ M, y (P,): :func:`lstsq_many` for one system.
 
-    ``np.linalg.lstsq`` drops singular values below P·eps·s_max (≈ 2e-14 relative for P = 100),
-    which erases the paper's distilled networks, whose tiny features carry huge weights.
-    Householder QR (``scipy.linalg.qr``, economic) and back substitution keep them and are
-    backward stable. If R has an exactly zero diagonal entry, or the QR solution is not finite
-    or leaves a larger residual ‖A c − y‖ than ``np.linalg.lstsq(A, y, rcond=None)`` (exactly
-    dependent columns, where QR amplifies rounding), numpy's minimum-norm solution is returned
-    instead. Returns float64 (M,).
+    Unlike ``np.linalg.lstsq`` it decides rank on A with its columns scaled to unit norm, so a
+    column that is tiny but independent (a feature the paper's distilled networks weight by
+    v ~ 5e12) is kept where numpy's cutoff, relative to the largest singular value of A itself,
+    drops it. Returns float64 (M,).
     """
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] == 0 or np.shape(y) != (A.shape[0],):
@@ -200,26 +198,36 @@ def lstsq(A, y) -> np.ndarray:
 
 
 def lstsq_many(A, y) -> np.ndarray:
-    """:func:`lstsq` for K systems at once: A (K, P, M) with P ≥ M ≥ 1, one y (P,) -> (K, M).
+    """Least squares for K systems at once: A (K, P, M) with P ≥ M ≥ 1, one y (P,) -> (K, M).
 
-    The same rules per system, in batched LAPACK calls (``np.linalg.qr``, back substitution,
-    and ``np.linalg.pinv`` with numpy lstsq's cutoff eps·max(P, M) for the fallback).
+    Each system is solved by the SVD of A D⁻¹, where D holds A's column norms (a scaling that
+    leaves the least-squares problem unchanged but not the singular values). Singular values of
+    A D⁻¹ below eps·max(P, M) times its largest count as zero: LAPACK's default cutoff (that of
+    ``np.linalg.lstsq(rcond=None)``), applied after the scaling. Where all are kept, the result is
+    the least-squares solution, as numpy's; where some are dropped (dependent columns, or columns
+    equal to float64 precision), it is the minimum-norm ‖c‖ solution in the original coordinates,
+    as numpy's. The rank is decided on the singular values, never on a computed residual or an
+    exact zero, so it does not depend on the BLAS kernels. One batched ``np.linalg.svd`` call;
+    only the rank-deficient systems take a small extra solve.
+
+    Where A D⁻¹ has a condition number near 1/eps, the solution itself is determined by float64
+    rounding (it changes with the BLAS, as any solver's does): Appendix D's best distilled networks
+    live there, and notebooks/09_distillation shows how much their losses move between kernels.
     """
     A, y = np.asarray(A, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if A.ndim != 3 or A.shape[1] < A.shape[2] or A.shape[2] == 0 or y.shape != (A.shape[1],):
         raise ValueError(f"need A of shape (K, P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {y.shape}")
     K, P, M = A.shape
-    fallback = np.linalg.pinv(A, rcond=np.finfo(np.float64).eps * max(P, M)) @ y  # (K, M)
-    Q, R = np.linalg.qr(A)  # (K, P, M), (K, M, M)
-    z = np.einsum("kpm,p->km", Q, y)  # (K, M)
-    coef = np.empty((K, M))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for m in range(M - 1, -1, -1):  # back substitution, as scipy.linalg.solve_triangular
-            coef[:, m] = (z[:, m] - np.einsum("kj,kj->k", R[:, m, m + 1:], coef[:, m + 1:])) / R[:, m, m]
-        res_qr = np.linalg.norm(np.einsum("kpm,km->kp", A, coef) - y, axis=1)
-    res_fb = np.linalg.norm(np.einsum("kpm,km->kp", A, fallback) - y, axis=1)
-    bad = (np.diagonal(R, axis1=1, axis2=2) == 0).any(axis=1) | ~np.isfinite(coef).all(axis=1) | ~(res_qr <= res_fb)
-    coef[bad] = fallback[bad]
+    norm = np.linalg.norm(A, axis=1)  # (K, M) column norms
+    d = np.where(norm > np.finfo(np.float64).tiny, norm, 1.0)  # a zero column stays zero, and is dropped below
+    U, s, Vt = np.linalg.svd(A / d[:, None, :], full_matrices=False)  # (K, P, M), (K, M) descending, (K, M, M)
+    keep = s > np.finfo(np.float64).eps * max(P, M) * s[:, :1]  # (K, M)
+    inv = np.divide(1.0, s, out=np.zeros_like(s), where=keep)  # (K, M)
+    coef = np.einsum("kjm,kj,kpj,p->km", Vt, inv, U, y) / d  # V diag(1/s) Uᵀ y, unscaled: (K, M)
+    for k in np.flatnonzero(~keep.all(axis=1)):
+        # Every least-squares solution is coef[k] + B t; the minimum-norm one removes coef's part in B's span.
+        B = Vt[k, ~keep[k]].T / d[k, :, None]  # (M, M - rank): the null space in original coordinates
+        coef[k] -= B @ np.linalg.lstsq(B, coef[k], rcond=None)[0]
     return coef
 
 
