@@ -1,7 +1,18 @@
 import os
 
-import pytest
-import torch
+# Under pytest-xdist (make test runs -n auto) each worker gets its share of the cores, set before
+# torch is imported, and so do the notebook kernels and CLI processes a worker starts: with torch's
+# default one thread per core, every parallel region would wait for a thread whose core another
+# worker holds. An OMP_NUM_THREADS given on the command line wins (the BLAS and thread matrix).
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS",
+                          str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # in case a plugin imported torch first
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 # Without a GPU, Triton kernels run in its CPU interpreter, so that the tests can check the fast
 # path (nslkit.backends.triton_step) against the eager trainer. It must be set before nslkit.backends.triton_step is imported.

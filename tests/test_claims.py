@@ -223,6 +223,12 @@ def test_c13_judges_each_target_against_the_paper():
     labels = claims.measure_c13({"tanh": target_sweep("tanh", early)}, n_boot=200, reading="labels")
     assert words.verdict == "reproduced" and labels.verdict == "partly reproduced", (words.value, labels.value)
     assert words.numbers["shapes"] == {"tanh": "plateaus"}
+    # the curves of an earlier call, reused (as the chapter's sensitivity tables do), give the same finding
+    again = claims.measure_c13({"tanh": target_sweep("tanh", early)}, reading="labels",
+                               curves={"tanh": words.detail["tanh"]["curve"]})
+    assert again.row() == labels.row()
+    planted_curve = claims.measure_c13({"tanh": target_sweep("tanh", early)}, curves={"tanh": f.detail["x2"]["curve"]})
+    assert planted_curve.numbers["shapes"] == {"tanh": "N^-1"}  # the curve given is the one judged
 
 
 def test_c14_peaks_where_the_paper_says_and_an_n1_range():

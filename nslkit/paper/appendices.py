@@ -74,11 +74,14 @@ def _modes(sweep: Mapping[int, Results], **peaks_kw) -> dict[int, int]:
 
 
 def measure_c13(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000, reading: str = "words",
-                **peaks_kw) -> Finding:
+                curves: Mapping[str, shapes.CurveShape] | None = None, **peaks_kw) -> Finding:
     """C13: per unary target, KDE modes at narrow and at the widest width, and the curve's shape.
 
     Three criteria per target: ≥ 2 modes at some N ≤ 4, 1 mode at the widest N, and the curve
-    over N ≥ 10 as Appendix A's words say (``reading``, :data:`C13_READINGS`).
+    over N ≥ 10 as Appendix A's words say (``reading``, :data:`C13_READINGS`). ``curves``: the
+    shapes an earlier call of these sweeps found (its ``detail[t]["curve"]``), which neither the
+    reading nor the peak finder's ``peaks_kw`` change; None (default) fits them here
+    (bootstraps of ``n_boot`` resamples, most of the time this takes).
     """
     if reading not in C13_READINGS:
         raise ValueError(f"unknown reading {reading!r}; valid readings: {', '.join(C13_READINGS)}")
@@ -86,7 +89,7 @@ def measure_c13(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000,
     for t, sw in sweeps.items():
         modes = _modes(sw, **peaks_kw)
         widths = sorted(w for w in sw if w >= min(SCALING_WIDTHS))
-        shape = shapes.curve_shape(widths, losses_at(sw, widths), n_boot=n_boot)
+        shape = curves[t] if curves is not None else shapes.curve_shape(widths, losses_at(sw, widths), n_boot=n_boot)
         narrow = max(modes[w] for w in modes if w in NARROW_WIDTHS) >= 2
         wide = modes[max(modes)] == 1
         if reading == "words":
