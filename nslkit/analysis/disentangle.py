@@ -27,6 +27,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..activations import activate, check_activation, sigma
 from ..checks import integer, number
+from .lstsq import lstsq, lstsq_many
 from .width2 import as_params7, network_mse
 
 __all__ = [
@@ -123,19 +124,33 @@ def _matching(cost: np.ndarray, members: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _two_opt(cost: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) or (a, d), (b, c) while that lowers the cost."""
-    for _ in range(pairs.shape[0] ** 2):  # a safe bound; each accepted swap strictly lowers the cost
+    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) or (a, d), (b, c) while that lowers the cost.
+
+    Each step takes the largest gain; after it only the two re-paired rows and columns of the
+    gain matrix are recomputed (the same numbers a full recomputation gives, since the cost is
+    exactly symmetric), so a step costs O(K) instead of O(K²).
+    """
+    K = pairs.shape[0]
+
+    def gain_rows(rows: np.ndarray) -> np.ndarray:  # (R, K): what re-pairing pair r with pair m saves
         a, b = pairs[:, 0], pairs[:, 1]  # (K,) each
-        now = cost[a, b][:, None] + cost[a, b][None, :]  # (K, K): pairs k and m as they are
-        ac = cost[a[:, None], a[None, :]] + cost[b[:, None], b[None, :]]  # (K, K): (a_k, a_m), (b_k, b_m)
-        ad = cost[a[:, None], b[None, :]] + cost[b[:, None], a[None, :]]  # (K, K): (a_k, b_m), (b_k, a_m)
-        gain = now - np.minimum(ac, ad)
-        np.fill_diagonal(gain, 0.0)
+        ar, br = a[rows, None], b[rows, None]  # (R, 1) each
+        now = cost[ar, br] + cost[a, b][None, :]  # (R, K): pairs r and m as they are
+        return now - np.minimum(cost[ar, a] + cost[br, b], cost[ar, b] + cost[br, a])  # (a_r, a_m) or (a_r, b_m)
+
+    gain = gain_rows(np.arange(K))  # (K, K)
+    np.fill_diagonal(gain, 0.0)
+    for _ in range(K ** 2):  # a safe bound; each accepted swap strictly lowers the cost
         k, m = np.unravel_index(np.argmax(gain), gain.shape)
-        if gain[k, m] <= 1e-12 * now[k, m]:
+        (ak, bk), (am, bm) = pairs[k], pairs[m]
+        if gain[k, m] <= 1e-12 * (cost[ak, bk] + cost[am, bm]):
             break
-        mate = a[m] if ac[k, m] <= ad[k, m] else b[m]
-        pairs[k], pairs[m] = (a[k], mate), (b[k], a[m] + b[m] - mate)
+        mate = am if cost[ak, am] + cost[bk, bm] <= cost[ak, bm] + cost[bk, am] else bm
+        pairs[k], pairs[m] = (ak, mate), (bk, am + bm - mate)
+        rows = np.array([k, m])
+        gain[rows] = gain_rows(rows)
+        gain[:, rows] = gain[rows].T
+        gain[rows, rows] = 0.0
     return pairs
 
 
@@ -181,54 +196,6 @@ def pairing_cost(w, b, pairs) -> float:
 
 
 # --------------------------------------------------------------------------- tickets
-
-
-def lstsq(A, y) -> np.ndarray:
-    """Least-squares solution of A c ≈ y, A (P, M) with P ≥ M, y (P,): :func:`lstsq_many` for one system.
-
-    Unlike ``np.linalg.lstsq`` it decides rank on A with its columns scaled to unit norm, so a
-    column that is tiny but independent (a feature the paper's distilled networks weight by
-    v ~ 5e12) is kept where numpy's cutoff, relative to the largest singular value of A itself,
-    drops it. Returns float64 (M,).
-    """
-    A = np.asarray(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] == 0 or np.shape(y) != (A.shape[0],):
-        raise ValueError(f"need A of shape (P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {np.shape(y)}")
-    return lstsq_many(A[None], y)[0]
-
-
-def lstsq_many(A, y) -> np.ndarray:
-    """Least squares for K systems at once: A (K, P, M) with P ≥ M ≥ 1, one y (P,) -> (K, M).
-
-    Each system is solved by the SVD of A D⁻¹, where D holds A's column norms (a scaling that
-    leaves the least-squares problem unchanged but not the singular values). Singular values of
-    A D⁻¹ below eps·max(P, M) times its largest count as zero: LAPACK's default cutoff (that of
-    ``np.linalg.lstsq(rcond=None)``), applied after the scaling. Where all are kept, the result is
-    the least-squares solution, as numpy's; where some are dropped (dependent columns, or columns
-    equal to float64 precision), it is the minimum-norm ‖c‖ solution in the original coordinates,
-    as numpy's. The rank is decided on the singular values, never on a computed residual or an
-    exact zero, so it does not depend on the BLAS kernels. One batched ``np.linalg.svd`` call;
-    only the rank-deficient systems take a small extra solve.
-
-    Where A D⁻¹ has a condition number near 1/eps, the solution itself is determined by float64
-    rounding (it changes with the BLAS, as any solver's does): Appendix D's best distilled networks
-    live there, and notebooks/09_distillation shows how much their losses move between kernels.
-    """
-    A, y = np.asarray(A, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if A.ndim != 3 or A.shape[1] < A.shape[2] or A.shape[2] == 0 or y.shape != (A.shape[1],):
-        raise ValueError(f"need A of shape (K, P, M) with P ≥ M ≥ 1 and y of shape (P,); got {A.shape} and {y.shape}")
-    K, P, M = A.shape
-    norm = np.linalg.norm(A, axis=1)  # (K, M) column norms
-    d = np.where(norm > np.finfo(np.float64).tiny, norm, 1.0)  # a zero column stays zero, and is dropped below
-    U, s, Vt = np.linalg.svd(A / d[:, None, :], full_matrices=False)  # (K, P, M), (K, M) descending, (K, M, M)
-    keep = s > np.finfo(np.float64).eps * max(P, M) * s[:, :1]  # (K, M)
-    inv = np.divide(1.0, s, out=np.zeros_like(s), where=keep)  # (K, M)
-    coef = np.einsum("kjm,kj,kpj,p->km", Vt, inv, U, y) / d  # V diag(1/s) Uᵀ y, unscaled: (K, M)
-    for k in np.flatnonzero(~keep.all(axis=1)):
-        # Every least-squares solution is coef[k] + B t; the minimum-norm one removes coef's part in B's span.
-        B = Vt[k, ~keep[k]].T / d[k, :, None]  # (M, M - rank): the null space in original coordinates
-        coef[k] -= B @ np.linalg.lstsq(B, coef[k], rcond=None)[0]
-    return coef
 
 
 @dataclass(frozen=True, eq=False)
