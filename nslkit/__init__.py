@@ -12,7 +12,7 @@ on its own since it loads matplotlib: ``from nslkit import plots``).
 """
 from .activations import ACTIVATIONS
 from .analysis import algorithms, disentangle, ensembles, fits, peaks, shapes, symmetry, width2
-from .config import FORMAT_VERSION, TrainConfig, learning_rate, seed_list
+from .config import FORMAT_VERSION, OPTIMIZERS, TrainConfig, learning_rate, seed_list
 from .data import test_data, training_data
 from .experiment import run, sweep
 from .paper import claims, protocol, scales, study
@@ -42,6 +42,7 @@ __all__ = [
     "neuron_outputs",
     "ACTIVATIONS",
     "FORMAT_VERSION",
+    "OPTIMIZERS",
     "PUBLISHED_TICKET",
     "SCALES",
     "Population",

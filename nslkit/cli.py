@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .config import DTYPES, PLACEMENTS, TrainConfig, seed_list
+from .config import CURVE_GRIDS, DTYPES, OPTIMIZERS, PLACEMENTS, TrainConfig, seed_list
 from .activations import ACTIVATIONS
 from .checks import integer
 from .store import CHUNK_SIZE, Store, StoreError, migrate
@@ -73,7 +73,15 @@ def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> Non
                            help="train seeds 0..S-1 (default 1000)")
         seeds.add_argument("--seed-list", type=_nonneg_int, nargs="+", default=None, metavar="SEED",
                            help="train exactly these seeds")
-        p.add_argument("--steps", type=_positive_int, default=d["steps"].default, help="Adam steps (default 50000)")
+        p.add_argument("--steps", type=_positive_int, default=d["steps"].default,
+                       help="optimiser steps; L-BFGS: its iteration cap (default 50000)")
+        p.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"].default,
+                       help="adam (the paper's, default), sgd (with --momentum) or lbfgs (full-batch "
+                            "L-BFGS-B, float64, one-input targets; --lr, --lr-decay and --lr-step unused)")
+        p.add_argument("--momentum", type=_number, default=d["momentum"].default,
+                       help=f"SGD's momentum in [0, 1) (default {d['momentum'].default}; --optimizer sgd only)")
+        p.add_argument("--curve-grid", choices=CURVE_GRIDS, default=d["curve_grid"].default,
+                       help="steps at which the loss curve is sampled: evenly spaced (linear, default) or log-spaced")
         p.add_argument("--points", type=_positive_int, default=None,
                        help="training points P (default 100 for 1-D targets, 1000 for products)")
     p.add_argument("--placement", choices=PLACEMENTS, default=None,
@@ -93,8 +101,8 @@ def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> Non
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: CUDA when available")
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help=("the batched backend to time (default auto: every one that runs here)" if bench else
-                         "eager, compiled (torch.compile), triton (CUDA) or auto (triton on CUDA, else compiled "
-                         "for large runs)"))
+                         "eager, compiled (torch.compile), triton (CUDA, Adam only) or auto (triton on CUDA for "
+                         "Adam, else compiled for large runs)"))
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout")
 
 
@@ -134,7 +142,8 @@ def _config(a: argparse.Namespace, bench: bool) -> TrainConfig:
         target=a.target, activation=a.activation, width=width, seeds=seeds, steps=a.steps, points=a.points,
         placement=a.placement, domain=tuple(a.domain), lr=a.lr, lr_decay=a.lr_decay, lr_step=a.lr_step,
         negative_slope=a.negative_slope, data_seed=a.data_seed, dtype="float64" if a.dtype == "both" else a.dtype,
-        **({} if bench else {"test_points": a.test_points}),
+        **({} if bench else {"test_points": a.test_points, "optimizer": a.optimizer, "momentum": a.momentum,
+                             "curve_grid": a.curve_grid}),
     )
 
 
@@ -142,7 +151,8 @@ def _summary(res) -> str:
     q = lambda a, p: f"{np.nanpercentile(a, p):.3e}"  # noqa: E731
     return (f"N={res.config.width:<5} train MSE median {q(res.train_mse, 50)}  p5 {q(res.train_mse, 5)}  "
             f"min {np.nanmin(res.train_mse):.3e} | test MSE median {q(res.test_mse, 50)}  "
-            f"[{len(res.seeds)} seeds x {res.config.steps} steps, {res.config.dtype}]")
+            f"[{len(res.seeds)} seeds x {res.config.steps} steps, {res.config.dtype}"
+            f"{'' if res.config.optimizer == 'adam' else ', ' + res.config.optimizer}]")
 
 
 def _store(path: str | None) -> Store:

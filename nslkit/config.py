@@ -32,6 +32,12 @@ Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol question
 * ``dtype = "float64"``: the paper does not say. (Fig. 13's losses below 1e-16 come from a
   least-squares refit, not from training, so they do not decide it; the robustness chapter
   measures float32 beside float64.)
+
+Beyond the paper, ``optimizer`` trains with SGD (with momentum) or full-batch L-BFGS instead of
+Adam, and ``curve_grid`` samples the loss curve on a logarithmic grid. A new field is left out
+of :meth:`TrainConfig.to_dict`, and so of every key, while it has its default (``momentum``
+whenever the optimiser is not SGD), so that the results stored before these fields existed
+keep their keys.
 """
 from __future__ import annotations
 
@@ -48,7 +54,8 @@ from .activations import check_activation
 from .checks import choice, integer, number
 from .targets import get_target
 
-__all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "seed_list", "learning_rate", "make_optimizer"]
+__all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "OPTIMIZERS", "CURVE_GRIDS", "seed_list",
+           "learning_rate", "make_optimizer"]
 
 #: Bumped whenever the numbers a config produces, or the stored layout, change. 2: the store
 #: keeps chunks of seeds under the experiment key (every field but the seeds); 1 kept one file
@@ -56,6 +63,13 @@ __all__ = ["TrainConfig", "FORMAT_VERSION", "DTYPES", "PLACEMENTS", "seed_list",
 FORMAT_VERSION = 2
 DTYPES = ("float64", "float32")
 PLACEMENTS = ("grid", "uniform")
+#: Adam (the paper's), SGD with momentum, and full-batch L-BFGS (:mod:`nslkit.backends.lbfgs`).
+OPTIMIZERS = ("adam", "sgd", "lbfgs")
+#: Where the loss curve's samples lie: evenly spaced steps, or logarithmically spaced.
+CURVE_GRIDS = ("linear", "log")
+#: The fields added after results were stored, with the default at which to_dict leaves each out.
+_NEW_DEFAULTS = {"optimizer": "adam", "curve_grid": "linear"}
+_MOMENTUM = 0.9  # the default momentum
 
 
 def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
@@ -84,8 +98,8 @@ class TrainConfig:
     activation: str = "silu"  # silu | relu | leaky_relu
     width: int = 10  # N, hidden units
     seeds: tuple[int, ...] = field(default=tuple(range(1000)))  # one network per seed; paper: 1000
-    steps: int = 50_000  # full-batch Adam steps; paper: 50,000
-    lr: float = 1e-2  # initial learning rate; paper: 1e-2
+    steps: int = 50_000  # full-batch optimiser steps (L-BFGS: iterations); paper: 50,000 Adam steps
+    lr: float = 1e-2  # initial learning rate (Adam, SGD; L-BFGS has none); paper: 1e-2
     lr_decay: float = 0.2  # multiply the learning rate by this ...
     lr_step: int = 10_000  # ... every lr_step steps; paper: 0.2 every 10,000
     domain: tuple[float, float] = (-2.0, 2.0)  # each input coordinate lies in [lo, hi]
@@ -96,6 +110,9 @@ class TrainConfig:
     dtype: str = "float64"  # float64 | float32
     test_points: int = 10_000  # points of the dense independent test grid
     curve_points: int = 100  # loss-curve samples kept per network
+    optimizer: str = "adam"  # adam | sgd | lbfgs (float64, D = 1); paper: Adam
+    momentum: float = _MOMENTUM  # SGD's momentum, in [0, 1); only sgd takes it
+    curve_grid: str = "linear"  # linear | log: the curve samples' spacing in steps
 
     def __post_init__(self) -> None:
         t = get_target(self.target)  # raises on an unknown target
@@ -117,12 +134,30 @@ class TrainConfig:
             raise ValueError(f"domain must be two finite numbers LO < HI, got {self.domain!r}")
         choice(self.dtype, "dtype", DTYPES)
         choice(self.placement, "placement", PLACEMENTS)
+        choice(self.curve_grid, "curve_grid", CURVE_GRIDS)
+        self._check_optimizer(t.dim)
         if self.placement == "grid" and round(self.points ** (1 / t.dim)) ** t.dim != self.points:
             n = round(self.points ** (1 / t.dim))
             raise ValueError(
                 f"a grid of {self.points} points does not exist in {t.dim} dimensions; "
                 f"use a perfect power such as {n ** t.dim} or placement 'uniform'"
             )
+
+    def _check_optimizer(self, dim: int) -> None:
+        choice(self.optimizer, "optimizer", OPTIMIZERS)
+        m = number(self.momentum, "momentum") + 0.0  # + 0.0: -0.0 and 0.0 give one key
+        object.__setattr__(self, "momentum", m)
+        if not 0 <= m < 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {m!r}")
+        if self.optimizer != "sgd" and m != _MOMENTUM:
+            # to_dict leaves momentum out unless the optimiser is SGD: a value nothing reads would
+            # be lost on the way through the store
+            raise ValueError(f"momentum {m!r} is for optimizer 'sgd' only; optimizer {self.optimizer!r} takes the "
+                             f"default {_MOMENTUM}")
+        if self.optimizer == "lbfgs" and self.dtype != "float64":
+            raise ValueError(f"optimizer 'lbfgs' trains in float64 only, got dtype {self.dtype!r}")
+        if self.optimizer == "lbfgs" and dim != 1:
+            raise ValueError(f"optimizer 'lbfgs' trains one-input targets only, got {self.target!r} with D = {dim}")
 
     @property
     def dim(self) -> int:
@@ -139,16 +174,23 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able fields, the format version included."""
+        """Plain JSON-able fields, the format version included; ``optimizer`` and ``curve_grid``
+        only when not at their defaults, ``momentum`` only for SGD."""
         d = dataclasses.asdict(self)
         d["seeds"] = list(self.seeds)
         d["domain"] = list(self.domain)
         d["format_version"] = FORMAT_VERSION
+        for name, default in _NEW_DEFAULTS.items():  # the keys of results stored before the field existed
+            if d[name] == default:
+                del d[name]
+        if self.optimizer != "sgd":
+            del d["momentum"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        """Inverse of :meth:`to_dict`; refuses another format version."""
+        """Inverse of :meth:`to_dict` (an absent new field takes its default); refuses another
+        format version."""
         d = dict(d)
         version = d.pop("format_version", None)
         if version != FORMAT_VERSION:
@@ -174,13 +216,23 @@ def _sha256(d: dict[str, Any]) -> str:
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """The learning rate used by update ``step`` (0-based): lr · lr_decay^⌊step / lr_step⌋."""
+    """The learning rate used by update ``step`` (0-based): lr · lr_decay^⌊step / lr_step⌋
+    (Adam and SGD; L-BFGS has none)."""
     return cfg.lr * cfg.lr_decay ** (step // cfg.lr_step)
 
 
 def make_optimizer(params, cfg: TrainConfig):
-    """The paper's optimiser for ``params``: Adam (torch defaults: betas (0.9, 0.999), eps 1e-8)
-    at ``cfg.lr``, and its StepLR schedule (× ``lr_decay`` every ``lr_step`` steps)."""
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    """The torch optimiser of ``cfg`` for ``params`` and its StepLR schedule (× ``lr_decay``
+    every ``lr_step`` steps): the paper's Adam (torch defaults: betas (0.9, 0.999), eps 1e-8)
+    at ``cfg.lr``, or SGD at ``cfg.lr`` with ``cfg.momentum`` (torch's heavy ball: no dampening,
+    no Nesterov). Both are elementwise, so one optimiser over stacked networks equals one per
+    network. L-BFGS is no torch optimiser here (:mod:`nslkit.backends.lbfgs`): ValueError."""
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=cfg.lr)
+    elif cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    else:
+        raise ValueError(f"optimizer {cfg.optimizer!r} has no torch optimiser here; nslkit.train.train runs it "
+                         "(nslkit.backends.lbfgs); make_optimizer serves adam and sgd")
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_decay)
     return opt, sched

@@ -82,9 +82,10 @@ def _warn_diverged(counts: dict[int, tuple[int, int]], cfg: TrainConfig) -> None
     bad = {w: n for w, (n, _) in counts.items() if n}
     if bad:
         total = sum(t for _, t in counts.values())
+        how = {"adam": f"lr {cfg.lr:g}", "sgd": f"sgd, lr {cfg.lr:g}", "lbfgs": "lbfgs"}[cfg.optimizer]
         per = ", ".join(f"N={w}: {n}" for w, n in sorted(bad.items()))
         warnings.warn(f"{sum(bad.values())} of {total} newly trained {cfg.target}/{cfg.activation} networks ended "
-                      f"above Var(y) or not finite ({per}): they diverged or learnt nothing (lr {cfg.lr:g})",
+                      f"above Var(y) or not finite ({per}): they diverged or learnt nothing ({how})",
                       DivergenceWarning, stacklevel=_user_stacklevel())
 
 

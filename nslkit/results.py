@@ -2,13 +2,15 @@
 and the analysis and plots read, so none of them imports another just to name it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from .config import TrainConfig
+from .checks import choice
+from .config import CURVE_GRIDS, TrainConfig
 from .data import test_data, training_data
 from .population import Population, evaluate_mse
 
@@ -24,8 +26,10 @@ class Results:
         train_mse: (S,) final MSE on the training points, in seed order.
         test_mse: (S,) MSE on the dense independent test grid.
         w, b, v, c: final parameters, (S, N, D), (S, N), (S, N), (S,).
-        curve_steps: (K,) steps at which the loss curve was sampled (about 100).
-        curve_loss: (S, K) training MSE before the update of each sampled step.
+        curve_steps: (K,) steps at which the loss curve was sampled (about ``curve_points``, on
+            the config's ``curve_grid``); L-BFGS: iterations done.
+        curve_loss: (S, K) training MSE before the update of each sampled step (L-BFGS: after
+            that many iterations).
         provenance: how the numbers were made (device, torch version, git commit, date,
             wall time); not part of the results key.
 
@@ -57,9 +61,27 @@ class Results:
         return self.config.seeds
 
 
-def curve_steps(steps: int, n: int) -> np.ndarray:
-    """About ``n`` evenly spaced steps in [0, steps - 1] at which the loss curve is sampled."""
-    return np.unique(np.linspace(0, steps - 1, min(n, steps)).round().astype(np.int64))
+def curve_steps(steps: int, n: int, grid: str = "linear") -> np.ndarray:
+    """The steps in [0, steps - 1] at which the loss curve is sampled, ascending, both ends included (n ≥ 2).
+
+    ``grid`` (:data:`nslkit.config.CURVE_GRIDS`): "linear", about ``n`` evenly spaced steps; "log",
+    ``min(n, steps)`` steps: 0, 1, …, j − 1, then s with s + 1 evenly spaced in log from j + 1 to
+    ``steps``, j the fewest leading steps that leave the log-spaced ones at least one step apart
+    (so no two round to one step).
+    """
+    choice(grid, "curve grid", CURVE_GRIDS)
+    n = min(n, steps)
+    if grid == "linear":
+        return np.unique(np.linspace(0, steps - 1, n).round().astype(np.int64))
+    if n == steps:
+        return np.arange(steps, dtype=np.int64)
+
+    def first_gap(j: int) -> float:  # of geomspace(j + 1, steps, n - j)
+        return math.inf if n - j < 2 else (j + 1) * ((steps / (j + 1)) ** (1 / (n - j - 1)) - 1)
+
+    j = next(j for j in range(n) if first_gap(j) >= 1)
+    tail = np.floor(np.geomspace(j + 1, steps, n - j) + 0.5).astype(np.int64) - 1  # floor(+0.5): no ties to even
+    return np.unique(np.concatenate([np.arange(j, dtype=np.int64), tail]))
 
 
 def collect(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,

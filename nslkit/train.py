@@ -3,7 +3,9 @@
 One ``torch.optim.Adam`` and one ``StepLR`` act on the stacked parameter tensors. Adam is
 elementwise, and the gradient of network s is that of its own loss L_s (the gradient of
 Σ_s L_s, not of the mean, which would rescale eps), so the result equals S independent
-trainings: the tests check this against a plain loop of ``torch.nn`` networks.
+trainings: the tests check this against a plain loop of ``torch.nn`` networks. The same holds
+for SGD with momentum (``cfg.optimizer == "sgd"``). L-BFGS (``"lbfgs"``) is not elementwise:
+:func:`train` hands it to :mod:`nslkit.backends.lbfgs`, which trains one network at a time.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import torch
 from tqdm import tqdm
 
 from .backends.compiled import compile_works, compiled_loss_and_grads
+from .backends.lbfgs import train_lbfgs
 from .config import TrainConfig, make_optimizer
 from .data import training_data
 from .population import init_population, loss_and_grads, seed_chunks
@@ -53,15 +56,22 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int) -> str:
     """The backend to use, "eager", "compiled" or "triton", for ``backend`` in :data:`BACKENDS`.
 
-    "auto" is the Triton kernel on CUDA when triton is installed; otherwise TorchInductor for
-    runs of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else
-    eager. On the CPU the compiled path is 1.5-3.5× faster than eager at paper-sized batches
-    (``python -m nslkit bench``; docs in the performance chapter).
+    "auto" is the Triton kernel on CUDA when triton is installed and the optimiser is Adam (the
+    kernel's only one); otherwise TorchInductor for runs of at least :data:`COMPILE_THRESHOLD`
+    element-steps (and where it can compile), else eager. On the CPU the compiled path is
+    1.5-3.5× faster than eager at paper-sized batches (``python -m nslkit bench``; docs in the
+    performance chapter). "triton" with another optimiser than Adam is a ValueError. L-BFGS
+    runs its own NumPy code whatever eager or compiled backend is named (:func:`train`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    if backend == "triton" and cfg.optimizer != "adam":
+        raise ValueError(f"backend 'triton' trains with Adam only, not optimizer {cfg.optimizer!r}; use 'eager', "
+                         "'compiled' or 'auto'")
+    if cfg.optimizer == "lbfgs":
+        return "eager" if backend == "auto" else backend  # unused: lbfgs is NumPy, one network at a time
     if backend == "auto":
-        if device.type == "cuda" and _triton_step().available("cuda"):
+        if device.type == "cuda" and cfg.optimizer == "adam" and _triton_step().available("cuda"):
             return "triton"
         work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
         backend = "compiled" if work >= COMPILE_THRESHOLD and compile_works(device.type) else "eager"
@@ -86,7 +96,11 @@ def train(
     progress: bool | tqdm = True,
     backend: str = "auto",
 ) -> Results:
-    """Train the S networks of ``cfg`` with full-batch Adam and return their :class:`Results`.
+    """Train the S networks of ``cfg`` with its full-batch optimiser (the paper's Adam, SGD or
+    L-BFGS) and return their :class:`Results`.
+
+    L-BFGS trains one network at a time in float64 NumPy on the CPU, whatever ``device``,
+    ``max_elements`` and (non-Triton) ``backend`` say (:func:`nslkit.backends.lbfgs.train_lbfgs`).
 
     Args:
         cfg: the experiment (one width).
@@ -105,6 +119,8 @@ def train(
     git_commit()  # pin the commit now: a commit made while this trains must not be recorded
     x, y = (t.to(dev, dtype) for t in training_data(cfg))
     backend = resolve_backend(backend, cfg, dev, x.shape[0])
+    if cfg.optimizer == "lbfgs":
+        return train_lbfgs(cfg, progress)
     if backend == "triton":
         from .backends.triton_sweep import train_many
 
@@ -117,7 +133,7 @@ def train(
     for p, g in zip(params, grads):
         p.grad = g
     opt, sched = make_optimizer(params, cfg)
-    record = curve_steps(cfg.steps, cfg.curve_points)
+    record = curve_steps(cfg.steps, cfg.curve_points, cfg.curve_grid)
     curve = torch.empty(len(pop), len(record), dtype=dtype, device=dev)
     chunks = seed_chunks(len(pop), cfg.width * x.shape[0], max_elements)
     bar = progress_bar(progress, cfg.steps, f"{cfg.target} {cfg.activation} N={cfg.width}")

@@ -30,7 +30,7 @@ def test_notebook_conventions(path):
 #: train on 1000 points, ten times the unary targets' 100.
 SMOKE_PARAMETERS = {"06_multiplication": {"widths": [1, 2, 4, 10, 20, 30]}}
 #: The scale each smoke run reports (the robustness chapter's variants run shorter than "smoke").
-SMOKE_LABELS = {"10_robustness": "4 seeds × 300 steps"}
+SMOKE_LABELS = {"10_robustness": "4 seeds × 300 steps", "11_minima": "4 seeds × 300 steps"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -48,7 +48,7 @@ class _Group:
         self.scratch = torch.zeros(S, P, dtype=dtype, device=dev)
         self.loss = torch.zeros(S, dtype=dtype, device=dev)
         self.consts = kernel.adam_constants(P, cfg.negative_slope, dtype, dev)
-        self.record = curve_steps(cfg.steps, cfg.curve_points)
+        self.record = curve_steps(cfg.steps, cfg.curve_points, cfg.curve_grid)
         self.curve = torch.empty(S, len(self.record), dtype=dtype, device=dev)
         self.k = 0
 
@@ -72,7 +72,8 @@ def train_many(
     """Train several configs (typically the widths of one sweep) side by side with the kernel.
 
     Args:
-        cfgs: the experiments; they must share steps, lr, lr_decay, lr_step and dtype.
+        cfgs: the experiments; they must share steps, lr, lr_decay, lr_step and dtype, and
+            train with Adam.
         device: a CUDA device, or the CPU under Triton's interpreter (tests only).
         progress: show a tqdm bar on stderr, or a bar to update.
         graph: capture the step in a CUDA graph (CUDA only; False launches every step).
@@ -85,6 +86,9 @@ def train_many(
     cfgs = list(cfgs)
     if not cfgs:
         raise ValueError("no configs given")
+    others = sorted({c.optimizer for c in cfgs} - {"adam"})
+    if others:
+        raise ValueError(f"the triton kernel trains with Adam only, not optimizer {others[0]!r}")
     for name in _SHARED:
         values = {getattr(c, name) for c in cfgs}
         if len(values) > 1:

@@ -60,6 +60,9 @@ def scale_config(scale: str, seeds: int | None = None, steps: int | None = None,
 
 
 def scale_label(cfg: TrainConfig) -> str:
-    """E.g. ``"100 seeds × 50,000 steps, float64"``: the scale a result was made at."""
+    """E.g. ``"100 seeds × 50,000 steps, float64"``: the scale a result was made at. An optimiser
+    other than the paper's Adam is named: ``"50 seeds × 50,000 iterations, float64, L-BFGS"``."""
     n = len(cfg.seeds)
-    return f"{n:,} seed{'s' if n != 1 else ''} × {cfg.steps:,} steps, {cfg.dtype}"
+    unit = "iterations" if cfg.optimizer == "lbfgs" else "steps"
+    name = {"adam": "", "sgd": f", SGD (momentum {cfg.momentum:g})", "lbfgs": ", L-BFGS"}[cfg.optimizer]
+    return f"{n:,} seed{'s' if n != 1 else ''} × {cfg.steps:,} {unit}, {cfg.dtype}{name}"
