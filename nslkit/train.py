@@ -32,7 +32,7 @@ __all__ = ["train", "train_widths", "resolve_device", "resolve_backend", "BACKEN
 #: memory.
 DEFAULT_MAX_ELEMENTS = {("cpu", "eager"): 1 << 20, ("cpu", "compiled"): 1 << 18,
                         ("cuda", "eager"): 1 << 26, ("cuda", "compiled"): 1 << 26}
-BACKENDS = ("auto", "eager", "compiled", "triton")
+BACKENDS = ("auto", "eager", "compiled", "triton", "loop")
 #: "auto" compiles when a run has at least this many S×N×P×steps element-steps: below it the
 #: few seconds of compilation cost more than they save.
 COMPILE_THRESHOLD = 5e8
@@ -60,11 +60,17 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     kernel's only one); otherwise TorchInductor for runs of at least :data:`COMPILE_THRESHOLD`
     element-steps (and where it can compile), else eager. On the CPU the compiled path is
     1.5-3.5× faster than eager at paper-sized batches (``python -m nslkit bench``; docs in the
-    performance chapter). "triton" with another optimiser than Adam is a ValueError. L-BFGS
+    performance chapter). "loop" (:mod:`nslkit.backends.loop`, numba) runs whole segments of
+    the schedule in one CPU kernel; it is chosen only when asked for. "triton" with another
+    optimiser than Adam is a ValueError. L-BFGS
     runs its own NumPy code whatever eager or compiled backend is named (:func:`train`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    if backend == "loop":
+        if device.type != "cpu":
+            raise ValueError(f"backend 'loop' is a CPU kernel; got device {device.type!r}")
+        return backend  # train_loop checks numba and its scope (Adam, float64, one input)
     if backend == "triton" and cfg.optimizer != "adam":
         raise ValueError(f"backend 'triton' trains with Adam only, not optimizer {cfg.optimizer!r}; use 'eager', "
                          "'compiled' or 'auto'")
@@ -110,7 +116,8 @@ def train(
         progress: show a tqdm bar on stderr, or a bar to update.
         backend: "eager" (:func:`~nslkit.population.loss_and_grads`), "compiled"
             (:func:`~nslkit.backends.compiled.compiled_loss_and_grads`, TorchInductor), "triton"
-            (the fused step kernel of :mod:`nslkit.backends.triton_step`, CUDA) or "auto" (see
+            (the fused step kernel of :mod:`nslkit.backends.triton_step`, CUDA), "loop" (the whole
+            schedule in one numba CPU kernel, :mod:`nslkit.backends.loop`) or "auto" (see
             :func:`resolve_backend`). All agree with a plain torch.nn loop to rounding.
     """
     dev = resolve_device(device)
@@ -121,6 +128,10 @@ def train(
     backend = resolve_backend(backend, cfg, dev, x.shape[0])
     if cfg.optimizer == "lbfgs":
         return train_lbfgs(cfg, progress)
+    if backend == "loop":
+        from .backends.loop import train_loop
+
+        return train_loop(cfg, progress)
     if backend == "triton":
         from .backends.triton_sweep import train_many
 

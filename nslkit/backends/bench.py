@@ -1,7 +1,8 @@
 """Throughput of every trainer against the naive loop and the roofline (``python -m nslkit bench``).
 
 Rows: the naive per-network loop (:mod:`nslkit.reference`), then each batched backend that
-runs here (eager, compiled, and the Triton kernel on CUDA), each in float64 and float32.
+runs here (eager, compiled, the Triton kernel on CUDA, and the numba kernel of
+:mod:`nslkit.backends.loop` on the CPU, float64 only), each in float64 and float32.
 Rates are per second of training-loop time:
 
 * network-steps/s: networks × Adam steps;
@@ -26,7 +27,7 @@ from ..config import DTYPES, TrainConfig
 from ..data import training_data
 from ..provenance import device_name, provenance
 from ..train import resolve_device, train
-from . import triton_step
+from . import loop, triton_step
 from .compiled import compile_works
 from .reference import train_naive
 from .roofline import flops_per_neuron_point_step, peak_flops, synchronize
@@ -41,6 +42,8 @@ def available_backends(device: torch.device) -> list[str]:
         out.append("compiled")
     if device.type == "cuda" and triton_step.available("cuda"):
         out.append("triton")
+    if device.type == "cpu" and loop.available():
+        out.append("loop")
     return out
 
 
@@ -110,6 +113,8 @@ def bench(
                            "neuron_point_steps_per_s": bound}
         naive = _naive_rate(c, naive_networks, naive_steps)
         for trainer in ["naive", *backends]:
+            if trainer == "loop" and (dtype != "float64" or cfg.dim != 1 or cfg.activation not in loop.ACTIVATION_CODES):
+                continue  # the kernel's scope: float64, one input
             rate = naive if trainer == "naive" else _batched_rate(c, steps, dev, trainer)
             rows.append({"trainer": trainer, "dtype": dtype, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,
