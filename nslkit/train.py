@@ -54,7 +54,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int) -> str:
-    """The backend to use, "eager", "compiled" or "triton", for ``backend`` in :data:`BACKENDS`.
+    """The backend to use, "eager", "compiled", "triton" or "loop", for ``backend`` in :data:`BACKENDS`.
 
     "auto" is the Triton kernel on CUDA when triton is installed and the optimiser is Adam (the
     kernel's only one); otherwise TorchInductor for runs of at least :data:`COMPILE_THRESHOLD`

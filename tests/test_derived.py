@@ -51,3 +51,12 @@ def test_robust_to_names_the_variants_that_keep_and_change_a_verdict():
     assert out == {"C1": "robust to float32; changes under polished (not reproduced)",
                    "C5": "robust to active neurons only",
                    "C7": "changes under float32 (reproduced)"}  # C3: only the paper's protocol, the ledger's own
+
+
+def test_compute_none_only_reads(tmp_path):
+    store = Store(tmp_path)
+    assert derived("r", "k1", None, store) is None  # not stored: nothing computed, nothing written
+    assert not (tmp_path / "derived" / "r.json").exists()
+    assert derived("r", "k1", lambda: [1, 2], store) == [1, 2]
+    assert derived("r", "k1", None, store) == [1, 2]  # stored under this key
+    assert derived("r", "k2", None, store) is None  # stale: not returned

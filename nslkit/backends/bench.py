@@ -113,8 +113,8 @@ def bench(
                            "neuron_point_steps_per_s": bound}
         naive = _naive_rate(c, naive_networks, naive_steps)
         for trainer in ["naive", *backends]:
-            if trainer == "loop" and (dtype != "float64" or cfg.dim != 1 or cfg.activation not in loop.ACTIVATION_CODES):
-                continue  # the kernel's scope: float64, one input
+            if trainer == "loop" and not loop.supports(c):
+                continue  # outside the kernel's scope (float64, one input)
             rate = naive if trainer == "naive" else _batched_rate(c, steps, dev, trainer)
             rows.append({"trainer": trainer, "dtype": dtype, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,

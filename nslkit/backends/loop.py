@@ -39,7 +39,7 @@ from ..progress import progress_bar
 from ..provenance import git_commit, provenance
 from ..results import Results, collect, curve_steps
 
-__all__ = ["available", "train_loop", "ACTIVATION_CODES", "exp_into"]
+__all__ = ["available", "supports", "train_loop", "ACTIVATION_CODES", "exp_into"]
 
 #: The activations the kernel implements, by the code it takes.
 ACTIVATION_CODES = {"silu": 0, "relu": 1, "leaky_relu": 2}
@@ -60,9 +60,14 @@ def available() -> bool:
     return True
 
 
+def supports(cfg: TrainConfig) -> bool:
+    """Whether the kernel trains ``cfg``: Adam, float64, one input, an activation of :data:`ACTIVATION_CODES`."""
+    return cfg.optimizer == "adam" and cfg.dtype == "float64" and cfg.dim == 1 and cfg.activation in ACTIVATION_CODES
+
+
 @functools.cache
 def _compiled():
-    """(exp_into, kernel) compiled by numba (once per process)."""
+    """(exp_run, kernel) compiled by numba (once per process)."""
     from numba import njit, prange
 
     @njit(inline="always", fastmath={"contract"})
@@ -93,6 +98,10 @@ def _compiled():
             bits[p] = (bits[p] - _MAGIC_BITS + 1023) << 52  # now the float64 2^k
         for p in range(P):
             out[p] *= scratch[p]
+
+    @njit
+    def exp_run(t, out, scratch):  # exp_into as a callable from Python (it is inlined elsewhere)
+        exp_into(t, out, scratch)
 
     @njit(parallel=True, fastmath={"reassoc", "contract"})
     def kernel(w, b, v, c, m, q, mc, qc, x, y, t0, t1, lr, decay, lr_step, record, k0, curve, act, slope):
@@ -178,16 +187,13 @@ def _compiled():
                 qc[s] = qc[s] * beta2 + (1.0 - beta2) * (gc * gc)
                 c[s] += (-step * mc[s]) / (math.sqrt(qc[s]) / bc2s + eps)
 
-    return exp_into, kernel
+    return exp_run, kernel
 
 
 def exp_into(t: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out`` = exp(``t``) (float64 (P,) arrays) by the kernel's vectorised exp; for tests."""
-    exp_into_, _ = _compiled()
-    from numba import njit
-
-    run = njit(lambda t, out, s: exp_into_(t, out, s))
-    run(np.ascontiguousarray(t, dtype=np.float64), out, np.empty_like(out))
+    exp_run, _ = _compiled()
+    exp_run(np.ascontiguousarray(t, dtype=np.float64), out, np.empty_like(out))
     return out
 
 
@@ -204,7 +210,7 @@ def train_loop(cfg: TrainConfig, progress=True, segment: int = 1000) -> Results:
     steps per launch; the same :class:`Results` as :func:`nslkit.train.train`."""
     if not available():
         raise ValueError("backend 'loop' needs numba (pip install numba); use 'eager' or 'compiled'")
-    if cfg.optimizer != "adam" or cfg.dtype != "float64" or cfg.dim != 1 or cfg.activation not in ACTIVATION_CODES:
+    if not supports(cfg):
         raise ValueError(f"backend 'loop' trains Adam in float64 on one-input targets with {', '.join(ACTIVATION_CODES)}; "
                          f"got optimizer {cfg.optimizer!r}, dtype {cfg.dtype!r}, D = {cfg.dim}, {cfg.activation!r}")
     t_start = time.perf_counter()

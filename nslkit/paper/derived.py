@@ -45,16 +45,19 @@ def claims_code() -> list[str]:
     return [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
 
 
-def derived(name: str, key: str, compute: Callable[[], Any], store: Store | str | os.PathLike | None = None,
+def derived(name: str, key: str, compute: Callable[[], Any] | None, store: Store | str | os.PathLike | None = None,
             recompute: bool = False) -> Any:
     """The stored result ``name`` if its key is ``key``; else ``compute()`` (JSON-able), saved
-    with its provenance (when the store's folder is writable) and returned."""
+    with its provenance (when the store's folder is writable) and returned. ``compute=None``
+    only reads: None when the result is not stored under ``key``."""
     st = store if isinstance(store, Store) else Store(store)
     path = st.root / "derived" / f"{name}.json"
     if not recompute and path.exists():
         stored = json.loads(path.read_text())
         if stored.get("key") == key:
             return stored["data"]
+    if compute is None:
+        return None
     t0 = time.perf_counter()
     data = compute()
     record = {"key": key, "provenance": provenance(torch.device("cpu"), time.perf_counter() - t0), "data": data}

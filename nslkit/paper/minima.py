@@ -112,40 +112,34 @@ def polished(name: str, sweep: Mapping[int, Results], networks: int, max_iter: i
     """The first ``networks`` SiLU networks of each width of ``sweep`` polished to a stationary point
     (:func:`~nslkit.analysis.polish.polish_silu`, at most ``max_iter`` iterations, the loss kept
     after each of :data:`RECORD`), one derived result per width, "<name>_N<width>":
-    {width: {"before", "after", "test_after", "grad_norm", "iterations", "status", "record",
-    "trace", "rtol", "atol"}}. Without ``train`` (polishing is training of a kind), a width whose
+    {width: {"before", "after", "test_after", "v_max_before", "v_max_after", "grad_norm", "iterations",
+    "status", "record", "trace", "rtol", "atol"}}. Without ``train`` (polishing is training of a kind), a width whose
     result is not stored is left out instead of computed."""
     first = next(iter(sweep.values())).config
     if first.activation != "silu":
         raise ValueError(f"polished takes SiLU networks; got {first.activation!r} (LeakyReLU: knot_polished)")
-    x, y = (t.numpy()[:, 0] if t.ndim == 2 else t.numpy() for t in training_data(first))
+    x, y = (t.numpy() for t in training_data(first))
     out = {}
     for w, r in sorted(sweep.items()):
         k = min(networks, len(r.seeds))
 
         def compute(r=r, k=k):
-            p = polish.polish_silu(r.w[:k], r.b[:k], r.v[:k], r.c[:k], x, y, max_iter=max_iter,
+            p = polish.polish_silu(r.w[:k], r.b[:k], r.v[:k], r.c[:k], x[:, 0], y, max_iter=max_iter,
                                    record=[n for n in RECORD if n <= max_iter])
             return _polish_record(p, first, r.v[:k])
 
-        if not train:
-            compute = _missing
-        try:
-            out[w] = derived(f"{name}_N{w}", derived_key(f"{name}_N{w}", [r, f"{k}:{max_iter}:v{RECORD_VERSION}"], CODE), compute,
-                             store, recompute)
-        except LookupError:
-            continue
+        key = derived_key(f"{name}_N{w}", [r, f"{k}:{max_iter}:v{RECORD_VERSION}"], CODE)
+        got = derived(f"{name}_N{w}", key, compute if train else None, store, recompute)
+        if got is not None:
+            out[w] = got
     return out
-
-
-def _missing():
-    raise LookupError("not stored")
 
 
 def construction_polished(cfg: TrainConfig, widths, max_iter: int = RECORD[-1], store=None,
                           recompute: bool = False, train: bool = True) -> dict[int, dict]:
-    """:func:`~nslkit.analysis.approximation.silu_construction` at each width on the training points of ``cfg``, polished as
-    :func:`polished` does, as the derived result "minima_construction": {width: record}."""
+    """:func:`~nslkit.analysis.approximation.silu_construction` at each width on the training points
+    of ``cfg``, polished as :func:`polished` does, as the derived result "minima_construction":
+    {width: record}; without ``train``, {} when it is not stored."""
     def compute():
         x, y = (t.numpy() for t in training_data(cfg))
         out = {}
@@ -155,12 +149,10 @@ def construction_polished(cfg: TrainConfig, widths, max_iter: int = RECORD[-1], 
             out[str(n)] = _polish_record(p, cfg, net[2])
         return out
 
-    key = derived_key("minima_construction", [cfg.experiment_key(), str(list(widths)), f"{max_iter}:v{RECORD_VERSION}"], CODE)
-    try:
-        got = derived("minima_construction", key, compute if train else _missing, store, recompute)
-    except LookupError:  # not stored, and not to be computed here
-        return {}
-    return {int(w): v for w, v in got.items()}
+    key = derived_key("minima_construction", [cfg.experiment_key(), str(list(widths)),
+                                              f"{max_iter}:v{RECORD_VERSION}"], CODE)
+    got = derived("minima_construction", key, compute if train else None, store, recompute)
+    return {int(w): v for w, v in (got or {}).items()}
 
 
 def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recompute: bool = False,
@@ -189,11 +181,8 @@ def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recom
 
     name = f"minima_knots_{first.activation}"
     key = derived_key(name, [*sweep.values(), f"{networks}:v{RECORD_VERSION}"], CODE)
-    try:
-        got = derived(name, key, compute if train else _missing, store, recompute)
-    except LookupError:  # not stored, and not to be computed here
-        return {}
-    return {int(w): v for w, v in got.items()}
+    got = derived(name, key, compute if train else None, store, recompute)
+    return {int(w): v for w, v in (got or {}).items()}
 
 
 def alpha_series(sweep: Mapping[int, Results], widths=SCALING_WIDTHS, n_boot: int = 200) -> dict[str, np.ndarray]:
@@ -217,10 +206,10 @@ def summary(scale: str = "full", store=None, recompute: bool = False) -> dict[st
     from . import claims
     from .derived import claims_code
 
-    complete = {}
-    for stage in runs(scale):
+    named, complete = runs(scale), {}
+    for stage in named:
         for name, got in load(stage, scale, store).items():
-            if len(got) == len(runs(scale)[stage][name][1]):
+            if len(got) == len(named[stage][name][1]):
                 complete[name if stage == "map" else f"{name} (chapter 11)"] = got
     name = f"minima_summary_{scale}"
 
