@@ -21,6 +21,7 @@ from .config import CURVE_GRIDS, DTYPES, OPTIMIZERS, PLACEMENTS, TrainConfig, se
 from .activations import ACTIVATIONS
 from .checks import integer
 from .store import CHUNK_SIZE, Store, StoreError, migrate
+from .provenance import VERSION
 from .targets import target_names
 from .train import BACKENDS, resolve_backend, resolve_device
 
@@ -101,13 +102,15 @@ def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> Non
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: CUDA when available")
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help=("the batched backend to time (default auto: every one that runs here)" if bench else
-                         "eager, compiled (torch.compile), triton (CUDA, Adam only) or auto (triton on CUDA for "
-                         "Adam, else compiled for large runs)"))
+                         "eager, compiled (torch.compile), triton (CUDA, Adam only), loop (the numba CPU kernel), "
+                         "triton_loop (the whole schedule in one Triton kernel) or auto (triton on CUDA for "
+                         "Adam, loop on the CPU where it pays, else compiled for large runs)"))
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nslkit", description="Train populations of tiny networks (Liu & Tegmark 2023).")
+    p.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train S networks per width, or load them from the results store")
     _add_experiment_args(t)
@@ -125,6 +128,24 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     b = sub.add_parser("bench", help="throughput of the naive loop and each batched trainer, against the roofline")
     _add_experiment_args(b, bench=True)
+    r = sub.add_parser("reproduce", help="train everything the book reads at a scale, run the notebooks, build the book")
+    r.add_argument("--scale", default="smoke", choices=("smoke", "cpu", "paper"),
+                   help="smoke (8 seeds x 500 steps, minutes), cpu (100 seeds x 50,000 steps), paper (1000 seeds)")
+    r.add_argument("--only", nargs="+", default=None, metavar="STAGE",
+                   help="run only these stages: main wide disentangle unary products robustness minima notebooks book")
+    r.add_argument("--dry-run", action="store_true", help="print each stage's missing work and its estimated time here")
+    r.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
+    r.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: CUDA when available")
+    r.add_argument("--summary", default=None, metavar="FILE", help="write the stages' wall times here as JSON")
+    rw = r.add_mutually_exclusive_group()
+    rw.add_argument("--workers", type=_positive_int, default=None, metavar="K",
+                    help="train the chunks on K single-threaded worker processes of this machine")
+    rw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="train the chunks on the Dask cluster at ADDRESS")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    s = sub.add_parser("status", help="what the store holds of every run the book uses, and stale derived results")
+    s.add_argument("--scale", default="paper", choices=("smoke", "cpu", "paper"), help="the plan to compare with (default paper)")
+    s.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
+    s.add_argument("--json", action="store_true", help="print one JSON object to stdout")
     m = sub.add_parser("migrate", help="convert results files of format version 1 into chunks of the current store")
     m.add_argument("--store", default=None, metavar="DIR", help="the store to write (default $NSLKIT_RESULTS or results/)")
     m.add_argument("--from", dest="source", default=None, metavar="DIR", help="where the old files are (default --store)")
@@ -186,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _one_line_warnings():
         if a.command == "migrate":
             return _migrate(p, a)
+        if a.command in ("reproduce", "status"):
+            return _reproduce(p, a)
         bench = a.command == "bench"
         try:
             cfg = _config(a, bench)
@@ -253,6 +276,31 @@ def _migrate(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
           + (f"; {sum(n for n, _ in dups.values())} seeds were stored twice (the larger run's kept; largest relative "
              f"difference of their train MSE {max(d for _, d in dups.values()):.2g})" if dups else ""))
     return 0
+
+
+def _reproduce(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
+    from .cluster import cluster
+    from .paper import reproduce as rp
+
+    if a.command == "status":
+        s = rp.status(a.scale, Store(a.store))
+        print(json.dumps(s) if a.json else rp.format_status(s))
+        return 0
+    try:
+        st = Store(a.store) if a.dry_run else _store(a.store)
+        stages = a.only
+        if stages is not None and any(x not in rp.STAGES for x in stages):
+            raise ValueError(f"unknown stage in {' '.join(stages)}; valid stages: {', '.join(rp.STAGES)}")
+        resolve_device(a.device)
+    except ValueError as e:
+        p.exit(2, f"nslkit reproduce: error: {e}\n")
+    with contextlib.ExitStack() as stack:
+        try:
+            client = None if a.dry_run else stack.enter_context(cluster(a.workers, a.scheduler))
+        except (OSError, ValueError) as e:
+            p.exit(2, f"nslkit reproduce: error: cannot reach the Dask scheduler {a.scheduler!r}: {e}\n")
+        return rp.reproduce(a.scale, st, stages, a.device, client, a.dry_run, not a.quiet, summary=a.summary,
+                            echo=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

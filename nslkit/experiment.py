@@ -23,7 +23,7 @@ from .config import TrainConfig
 from .progress import progress_bar
 from .results import Results, diverged
 from .store import Store, StoreError
-from .train import resolve_backend, resolve_device, train, train_widths
+from .train import SWEEP_BACKENDS, resolve_backend, resolve_device, train, train_widths
 
 __all__ = ["run", "sweep", "DivergenceWarning", "StoreWarning"]
 
@@ -177,7 +177,7 @@ def _train_here(st: Store, cfg: TrainConfig, todo, device, max_elements, bar, ba
         c[0] += diverged(res)
         c[1] += len(res.seeds)
 
-    if resolve_backend(backend, cfg, dev, cfg.points) == "triton":
+    if resolve_backend(backend, cfg, dev, cfg.points) in SWEEP_BACKENDS:
         missing: dict[int, list[int]] = {}
         for w, seeds in todo:
             missing.setdefault(w, []).extend(seeds)

@@ -11,19 +11,17 @@ import json
 import os
 import platform
 import subprocess
-import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 
 __all__ = ["VERSION", "git_commit", "device_name", "provenance", "WallTimes"]
 
-#: nslkit's version (``nslkit.__version__``), recorded with every run.
-VERSION = "0.1.0"
+#: nslkit's version (``nslkit.__version__``), recorded with every run. The one place it is written:
+#: pyproject.toml reads it from here, CHANGELOG.md and CITATION.cff must agree (tests/test_release.py).
+VERSION = "1.0.0"
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,42 +73,19 @@ def provenance(device: torch.device, wall_s: float, **extra: Any) -> dict[str, A
 
 
 class WallTimes:
-    """The wall times of a script's runs by name: ``with times("main"): ...`` times a block,
-    prints "main: 12.3 s" to stderr and, when ``summary`` is a path, rewrites it as JSON after
-    every block (so a killed script leaves the times of what finished). ``record`` holds them
-    under "wall_s" beside any ``extra`` fields. :meth:`run_all` times named jobs one after
-    another or all at once."""
+    """The wall times of named blocks: ``with times("main"): ...`` times a block and, when
+    ``summary`` is a path, rewrites it as JSON after every block, so a killed command leaves the
+    times of what finished. ``record`` holds them under "wall_s" beside any ``extra`` fields.
+    A block that raises is not recorded."""
 
     def __init__(self, summary: str | os.PathLike | None = None, **extra: Any):
         self.summary = None if summary is None else Path(summary)
         self.record: dict[str, Any] = {**extra, "wall_s": {}}
-        self._lock = threading.Lock()  # blocks timed in threads (run_all) finish one at a time
 
     @contextlib.contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
         yield
-        with self._lock:
-            self.record["wall_s"][name] = round(time.perf_counter() - t0, 1)
-            print(f"{name}: {self.record['wall_s'][name]} s", file=sys.stderr, flush=True)
-            if self.summary is not None:
-                self.summary.write_text(json.dumps(self.record, indent=1))
-
-    def run_all(self, jobs: Mapping[str, Callable[[], Any]], together: bool = False) -> None:
-        """Run and time every job of ``jobs`` ({name: callable}): one after another, or with
-        ``together`` each in its own thread, all at once. Jobs that submit their chunks to one
-        Dask cluster then queue them side by side, so no worker idles at one sweep's tail while
-        the next sweep waits to start. Together, a job that fails does not stop the others; the
-        first failure is raised once all have ended (the times of those that finished are kept)."""
-        def timed(name: str, job: Callable[[], Any]) -> None:
-            with self(name):
-                job()
-
-        if not together:
-            for name, job in jobs.items():
-                timed(name, job)
-            return
-        with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-            futures = [pool.submit(timed, name, job) for name, job in jobs.items()]
-        for fut in futures:
-            fut.result()
+        self.record["wall_s"][name] = round(time.perf_counter() - t0, 1)
+        if self.summary is not None:
+            self.summary.write_text(json.dumps(self.record, indent=1))

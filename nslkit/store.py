@@ -161,6 +161,20 @@ class Store:
         stored = self.index(cfg, skip)
         return tuple(s for s in cfg.seeds if s not in stored)
 
+    def runs(self, cfg: TrainConfig) -> list[dict]:
+        """The provenance records of the runs that made ``cfg``'s stored chunks (device, torch,
+        git commit, date, wall time, backend, the seeds each made), read without the arrays.
+
+        Raises StoreError for a file whose provenance cannot be read.
+        """
+        out = []
+        for path in self.files(cfg):
+            try:
+                out += json.loads(str(_read(path, ("provenance_json",))["provenance_json"]))
+            except json.JSONDecodeError as e:
+                raise StoreError(f"{path} has no readable provenance ({e!r})", path) from e
+        return out
+
     def __contains__(self, cfg: TrainConfig) -> bool:
         return not self.missing(cfg)
 

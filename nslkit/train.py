@@ -25,17 +25,24 @@ from .provenance import git_commit, provenance
 from .results import Results, collect, curve_steps
 
 __all__ = ["train", "train_widths", "resolve_device", "resolve_backend", "BACKENDS", "DEFAULT_MAX_ELEMENTS",
-           "COMPILE_THRESHOLD"]
+           "COMPILE_THRESHOLD", "LOOP_THRESHOLD", "SWEEP_BACKENDS"]
 
 #: Largest S×N×P block computed at once, per (device type, backend). On the CPU a block that
 #: stays in cache is fastest (measured with ``python -m nslkit bench``); on a GPU the bound is
 #: memory.
 DEFAULT_MAX_ELEMENTS = {("cpu", "eager"): 1 << 20, ("cpu", "compiled"): 1 << 18,
                         ("cuda", "eager"): 1 << 26, ("cuda", "compiled"): 1 << 26}
-BACKENDS = ("auto", "eager", "compiled", "triton", "loop")
+BACKENDS = ("auto", "eager", "compiled", "triton", "loop", "triton_loop")
+#: The backends that train every width of a sweep together (:func:`train_widths`).
+SWEEP_BACKENDS = ("triton", "triton_loop")
 #: "auto" compiles when a run has at least this many S×N×P×steps element-steps: below it the
 #: few seconds of compilation cost more than they save.
 COMPILE_THRESHOLD = 5e8
+#: "auto" runs the numba kernel (:mod:`nslkit.backends.loop`) on the CPU for runs of at least
+#: this many element-steps that it supports: below it (a fraction of a second of eager work)
+#: importing numba, and the first time on a machine compiling the kernel (about 4 s a dtype,
+#: then cached), cost more than they save.
+LOOP_THRESHOLD = 1e7
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -54,16 +61,21 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int) -> str:
-    """The backend to use, "eager", "compiled", "triton" or "loop", for ``backend`` in :data:`BACKENDS`.
+    """The backend to use ("eager", "compiled", "triton", "loop" or "triton_loop") for ``backend``
+    in :data:`BACKENDS`.
 
     "auto" is the Triton kernel on CUDA when triton is installed and the optimiser is Adam (the
-    kernel's only one); otherwise TorchInductor for runs of at least :data:`COMPILE_THRESHOLD`
-    element-steps (and where it can compile), else eager. On the CPU the compiled path is
-    1.5-3.5× faster than eager at paper-sized batches (``python -m nslkit bench``; docs in the
-    performance chapter). "loop" (:mod:`nslkit.backends.loop`, numba) runs whole segments of
-    the schedule in one CPU kernel; it is chosen only when asked for. "triton" with another
-    optimiser than Adam is a ValueError. L-BFGS
-    runs its own NumPy code whatever eager or compiled backend is named (:func:`train`).
+    kernel's only one). On the CPU it is "loop" (:mod:`nslkit.backends.loop`, numba: whole
+    segments of the schedule in one kernel, parallel over networks) for runs of at least
+    :data:`LOOP_THRESHOLD` element-steps that it supports (Adam, one input, SiLU/ReLU/LeakyReLU);
+    it is 2-8× faster than the compiled path idle and stays fast when another process holds a
+    core (``python -m nslkit bench``; the performance chapter). Otherwise TorchInductor for runs
+    of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else eager.
+    "triton" with another optimiser than Adam is a ValueError. "triton_loop"
+    (:mod:`nslkit.backends.triton_loop`: the whole schedule in one Triton kernel per segment) is
+    chosen only when asked for: it has passed its tests under Triton's interpreter but has not
+    yet run on a GPU. L-BFGS runs its own NumPy code whatever eager or compiled backend is named
+    (:func:`train`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -71,6 +83,16 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
         if device.type != "cpu":
             raise ValueError(f"backend 'loop' is a CPU kernel; got device {device.type!r}")
         return backend  # train_loop checks numba and its scope (Adam, float64, one input)
+    if backend == "triton_loop":
+        from .backends import triton_loop
+
+        if not triton_loop.available(device.type):
+            raise ValueError(f"backend 'triton_loop' was asked for on {device.type}, but it needs the triton package "
+                             "and a CUDA GPU (or TRITON_INTERPRET=1 on the CPU, for tests)")
+        if not triton_loop.supports(cfg):
+            raise ValueError("backend 'triton_loop' trains Adam on one-input targets with silu, relu or leaky_relu; "
+                             f"got optimizer {cfg.optimizer!r}, D = {cfg.dim}, {cfg.activation!r}")
+        return backend
     if backend == "triton" and cfg.optimizer != "adam":
         raise ValueError(f"backend 'triton' trains with Adam only, not optimizer {cfg.optimizer!r}; use 'eager', "
                          "'compiled' or 'auto'")
@@ -80,6 +102,8 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
         if device.type == "cuda" and cfg.optimizer == "adam" and _triton_step().available("cuda"):
             return "triton"
         work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
+        if device.type == "cpu" and work >= LOOP_THRESHOLD and _loop().supports(cfg) and _loop().available():
+            return "loop"
         backend = "compiled" if work >= COMPILE_THRESHOLD and compile_works(device.type) else "eager"
     elif backend == "compiled" and not compile_works(device.type):
         raise ValueError("backend 'compiled' was asked for but torch.compile does not work here; use 'eager'")
@@ -87,6 +111,21 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
         raise ValueError(f"backend 'triton' was asked for on {device.type}, but it needs the triton package and a "
                          "CUDA GPU (or TRITON_INTERPRET=1 on the CPU, for tests); use 'eager' or 'compiled'")
     return backend
+
+
+def _loop():
+    from .backends import loop  # numba itself is imported only when the kernel runs
+
+    return loop
+
+
+def _train_many(backend: str):
+    """``train_many`` of the Triton backend named (imports triton)."""
+    if backend == "triton_loop":
+        from .backends.triton_loop import train_many
+    else:
+        from .backends.triton_sweep import train_many
+    return train_many
 
 
 def _triton_step():
@@ -129,13 +168,9 @@ def train(
     if cfg.optimizer == "lbfgs":
         return train_lbfgs(cfg, progress)
     if backend == "loop":
-        from .backends.loop import train_loop
-
-        return train_loop(cfg, progress)
-    if backend == "triton":
-        from .backends.triton_sweep import train_many
-
-        return train_many([cfg], dev, progress)[0]
+        return _loop().train_loop(cfg, progress)
+    if backend in SWEEP_BACKENDS:
+        return _train_many(backend)([cfg], dev, progress)[0]
     step_fn = compiled_loss_and_grads if backend == "compiled" else loss_and_grads
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS[dev.type, backend]
     pop = init_population(cfg.seeds, cfg.width, cfg.dim, dtype, dev)
@@ -183,10 +218,9 @@ def train_widths(
     if not cfgs:
         raise ValueError("no widths given")
     dev = resolve_device(device)
-    if resolve_backend(backend, cfg, dev, cfg.points) == "triton":  # all widths in one launch sequence
-        from .backends.triton_sweep import train_many
-
-        return {r.config.width: r for r in train_many(cfgs, dev, progress)}
+    chosen = resolve_backend(backend, cfg, dev, cfg.points)
+    if chosen in SWEEP_BACKENDS:  # all widths in one launch sequence
+        return {r.config.width: r for r in _train_many(chosen)(cfgs, dev, progress)}
     bar = progress_bar(progress, sum(c.steps for c in cfgs), f"{cfg.target} {cfg.activation} widths {widths}")
     try:
         return {c.width: train(c, device, max_elements, bar, backend) for c in cfgs}

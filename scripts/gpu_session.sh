@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
-# Everything issue 16 needs a GPU for, as one device call of at most $BUDGET seconds (default 560;
-# the performance chapter says why each step is there):
-#   1. the CUDA tests of the fast path (kernel against eager, CUDA graph against plain launches,
-#      CUDA against CPU for every backend);
-#   2. the paper-scale main sweep, both activations, from scratch into a scratch store: its wall
-#      time is the issue's 2-minute target; its medians are compared with the committed CPU runs
-#      (inside their 95% bootstrap intervals?);
-#   3. the bench at the issue's size (S = 1000, N = 10, P = 1000): every backend, both dtypes;
-#   4. the runs still missing from results/, one after another with the time left ($RUNS: SCALE:STAGE
-#      of scripts/paper_runs.py, or robust:STAGE of scripts/robustness_runs.py; both resume, so a
-#      run cut short keeps its finished chunks).
+# The GPU session: one device call of at most $BUDGET seconds (default 560), a thin wrapper around
+# `python -m nslkit reproduce` and `python -m nslkit bench` (the performance chapter says why each
+# step is there):
+#   1. the CUDA tests of the Triton backends (per-step kernel, whole-schedule kernel, CUDA graph);
+#   2. scripts/gpu_loop_check.py: the paper-scale main sweep (both activations, 13 widths, 1000
+#      seeds x 50,000 steps) with the whole-schedule kernel, from scratch, timed (issue 25's 15 s
+#      target), its medians against the committed runs' 95% bootstrap intervals;
+#   3. the bench at S = 1000, N = 10, P = 1000: every backend, both dtypes;
+#   4. `python -m nslkit reproduce --scale $SCALE --only $STAGES` with the time left: what the store
+#      lacks (at paper scale, the GPU-only products at 1000 seeds). It resumes, so a run cut short
+#      keeps its finished chunks.
 # Each step gets a timeout no longer than the time left less a reserve for packing, and what it
 # wrote is packed into $OUT after every step, so a step that overruns loses only itself.
 # Usage on the device machine, from the repository root:  bash scripts/gpu_session.sh
-# A dry run on a CPU:  SCALE=smoke DEVICE=cpu BENCH="--seeds 8 --steps 5" RUNS=smoke:unary bash scripts/gpu_session.sh
-# What comes back under $OUT (at most 8 files of 16 MB): logs.tgz (versions, pytest log, bench
-# JSON and table, main-sweep comparison, stage wall times) and results.tar (the new result files).
+# A dry run on a CPU:  SCALE=smoke DEVICE=cpu LOOP_CHECK="--seeds 4 --steps 20 --device cpu" \
+#   BENCH="--seeds 8 --steps 5" STAGES=unary TRITON_INTERPRET=1 bash scripts/gpu_session.sh
+# What comes back under $OUT (at most 8 files of 16 MB): logs.tgz (versions, pytest log, loop check
+# JSON, bench JSON and table, reproduce log) and results.tar (the new result files).
 set -uo pipefail
 OUT=${OUT:-/tmp/nslkit_out}
 SCALE=${SCALE:-paper}
 DEVICE=${DEVICE:-cuda}
 BUDGET=${BUDGET:-560}
 RESERVE=${RESERVE:-20}
-RUNS=${RUNS:-cpu:products robust:long robust:leaky robust:wide paper:products}
+STAGES=${STAGES:-products}
+LOOP_CHECK=${LOOP_CHECK:---device $DEVICE}
 BENCH=${BENCH:---seeds 1000 --width 10 --points 1000 --steps 200 --naive-networks 3 --naive-steps 200}
 PY=${PY:-python3}
 START=$(date +%s)
@@ -58,32 +60,13 @@ print('device', torch.cuda.get_device_name() if torch.cuda.is_available() else '
 cat "$W/versions.txt"; pack
 
 # 1. the CUDA tests
-within 150 $PY -m pytest -q -p no:cacheprovider -o addopts="" tests/test_fast.py tests/test_train.py -k cuda \
-    > "$W/pytest.log" 2>&1
+within 150 $PY -m pytest -q -p no:cacheprovider -o addopts="" tests/test_fast.py tests/test_train.py \
+    tests/test_triton_loop.py -k "cuda or triton_loop" > "$W/pytest.log" 2>&1
 tail -3 "$W/pytest.log"; pack
 
-# 2. the main sweep from scratch, and its medians against the committed CPU runs
-within 200 $PY scripts/paper_runs.py --scale "$SCALE" --device "$DEVICE" --stages main --store "$W/scratch" \
-    --summary "$W/main_sweep.json" > /dev/null 2> "$W/main_sweep.err"
-cat "$W/main_sweep.json" 2>/dev/null; echo
-within 60 $PY - "$W/scratch" "$SCALE" > "$W/main_vs_committed.txt" 2>&1 <<'PYEOF'
-import sys, numpy as np
-from nslkit import study
-rng = np.random.default_rng(0)
-for act in ("silu", "leaky_relu"):
-    try:
-        gpu = study.main_sweep(sys.argv[2], act, store=sys.argv[1], train=False)
-        cpu = study.main_sweep(sys.argv[2], act, train=False)
-    except FileNotFoundError as e:
-        print(act, "missing:", e); continue
-    for w in gpu:
-        g, c = np.median(gpu[w].train_mse), cpu[w].train_mse
-        boot = np.median(rng.choice(c, (2000, len(c))), axis=1)
-        lo, hi = np.quantile(boot, [0.025, 0.975])
-        print(f"{act} N={w}: median train MSE GPU {g:.3e}, committed {np.median(c):.3e} "
-              f"[{lo:.3e}, {hi:.3e}] ({cpu[w].provenance['device']}): {'inside' if lo <= g <= hi else 'OUTSIDE'}")
-PYEOF
-cat "$W/main_vs_committed.txt"; pack
+# 2. the main sweep with the whole-schedule kernel, from scratch, against the committed runs
+within 240 $PY scripts/gpu_loop_check.py "$W/loop_check.json" $LOOP_CHECK > "$W/loop_check.log" 2>&1
+tail -40 "$W/loop_check.log"; pack
 
 # 3. the bench
 within 150 $PY -m nslkit bench $BENCH --device "$DEVICE" --json > "$W/bench.json" 2> "$W/bench.err"
@@ -91,17 +74,9 @@ $PY -c "import json, sys, nslkit.backends.bench as b; print(b.format_table(json.
     "$W/bench.json" > "$W/bench.md" 2>&1
 cat "$W/bench.md"; pack
 
-# 4. the runs still missing from results/, one at a time
-for run in $RUNS; do
-    scale=${run%%:*}; stage=${run#*:}; name=${run/:/_}
-    if [ "$scale" = robust ]; then
-        within 600 $PY scripts/robustness_runs.py --stages "$stage" --summary "$W/runs_$name.json" \
-            > /dev/null 2> "$W/runs_$name.err"
-    else
-        within 600 $PY scripts/paper_runs.py --scale "$scale" --device "$DEVICE" --stages "$stage" \
-            --summary "$W/runs_$name.json" > /dev/null 2> "$W/runs_$name.err"
-    fi
-    cat "$W/runs_$name.json" 2>/dev/null; echo; pack
-done
+# 4. what the store still lacks at $SCALE, with the time left
+within 600 $PY -m nslkit reproduce --scale "$SCALE" --device "$DEVICE" --only $STAGES --quiet \
+    --summary "$W/reproduce.json" > "$W/reproduce.log" 2>&1
+cat "$W/reproduce.log"; pack
 cat "$W/steps.log"; wc -l < "$W/new_results.txt"
 ls -la "$OUT"

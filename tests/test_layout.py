@@ -130,11 +130,22 @@ def test_claims_measure_without_io():
         assert not deps & IO, f"{m} imports {deps & IO}"
 
 
+#: The entry points, above every layer: the package's namespace and the command line (whose
+#: ``reproduce`` and ``status`` commands read the paper's plan of runs).
+TOP = ("nslkit", "nslkit.cli", "nslkit.__main__")
+
+
 def test_lower_layers_never_import_the_paper_or_the_plots():
     for m in MODULES:
-        if not m.startswith(("nslkit.paper", "nslkit.plots")) and m != "nslkit":
+        if not m.startswith(("nslkit.paper", "nslkit.plots")) and m not in TOP:
             for dep, _ in imports(m):
                 assert not dep.startswith(("nslkit.paper", "nslkit.plots")), f"{m} imports {dep}"
+
+
+def test_nothing_but_the_entry_points_imports_the_command_line():
+    for m in MODULES:
+        if m not in TOP:
+            assert not any(dep in ("nslkit.cli", "nslkit.__main__") for dep, _ in imports(m)), m
 
 
 def test_every_subpackage_says_what_lives_there_and_what_it_may_import():

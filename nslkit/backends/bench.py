@@ -2,7 +2,7 @@
 
 Rows: the naive per-network loop (:mod:`nslkit.reference`), then each batched backend that
 runs here (eager, compiled, the Triton kernel on CUDA, and the numba kernel of
-:mod:`nslkit.backends.loop` on the CPU, float64 only), each in float64 and float32.
+:mod:`nslkit.backends.loop` on the CPU), each in float64 and float32.
 Rates are per second of training-loop time:
 
 * network-steps/s: networks × Adam steps;
@@ -114,7 +114,7 @@ def bench(
         naive = _naive_rate(c, naive_networks, naive_steps)
         for trainer in ["naive", *backends]:
             if trainer == "loop" and not loop.supports(c):
-                continue  # outside the kernel's scope (float64, one input)
+                continue  # outside the kernel's scope (one input)
             rate = naive if trainer == "naive" else _batched_rate(c, steps, dev, trainer)
             rows.append({"trainer": trainer, "dtype": dtype, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,

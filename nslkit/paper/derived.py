@@ -3,7 +3,15 @@ training loop), kept beside the runs so that a chapter reads them instead of rec
 
 A derived file is ``<store>/derived/<name>.json``: the data, its provenance, and a key. The key
 hashes the inputs (each run's experiment key and seeds) and the source of the modules that
-compute it, so a change to either recomputes it: a stale result is never returned.
+compute it, so a change to either recomputes it: a stale result is never returned. The file
+also records which source files its key read and their digest (``code``), so that
+:func:`code_status` (and ``python -m nslkit status``) can tell a result made by other code
+without knowing its inputs.
+
+Every caller goes through :func:`derived_result`, which builds the key: the claims' readings
+(ledger, robustness summary, chapter 10's C17 table, chapter 11's summary) key on
+:func:`claims_code`, every module that a claim's measurement may run; the slow numerical
+results (polishing, plain loops) on the few modules they run.
 """
 from __future__ import annotations
 
@@ -21,19 +29,28 @@ from ..provenance import provenance
 from ..results import Results
 from ..store import Store
 
-__all__ = ["derived", "derived_key", "claims_code"]
+__all__ = ["derived", "derived_result", "derived_key", "claims_code", "code_digest", "code_status", "stored_derived"]
+
+_PKG = Path(__file__).resolve().parent.parent
+
+
+def code_digest(code: Iterable[str]) -> str:
+    """SHA-256 of the source files ``code`` (paths relative to the nslkit package), with their names."""
+    h = hashlib.sha256()
+    for rel in sorted(code):
+        h.update(rel.encode() + (_PKG / rel).read_bytes())
+    return h.hexdigest()
 
 
 def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str]) -> str:
     """SHA-256 of the name, the inputs (a run's experiment key and seeds, or a string) and the
     source files ``code`` (paths relative to the nslkit package)."""
-    pkg = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(name.encode())
     for x in inputs:
         h.update((f"{x.config.experiment_key()}:{x.config.width}:{list(x.seeds)}" if isinstance(x, Results)
                   else str(x)).encode())
     for rel in sorted(code):
-        h.update(rel.encode() + (pkg / rel).read_bytes())
+        h.update(rel.encode() + (_PKG / rel).read_bytes())
     return h.hexdigest()
 
 
@@ -41,26 +58,44 @@ def claims_code() -> list[str]:
     """The source files a claim's measurement may run (every module of ``nslkit/analysis`` and
     ``nslkit/paper``), as ``code`` for :func:`derived_key`: a derived result that reads claims is
     recomputed when any of them changes."""
-    pkg = Path(__file__).resolve().parent.parent
-    return [str(p.relative_to(pkg)) for sub in ("analysis", "paper") for p in sorted((pkg / sub).glob("*.py"))]
+    return [str(p.relative_to(_PKG)) for sub in ("analysis", "paper") for p in sorted((_PKG / sub).glob("*.py"))]
+
+
+def derived_result(name: str, inputs: Iterable[Results | str], compute: Callable[[], Any] | None,
+                   code: Iterable[str] | None = None, store: Store | str | os.PathLike | None = None,
+                   recompute: bool = False) -> Any:
+    """:func:`derived` under the key :func:`derived_key` (``name``, ``inputs``, ``code``), where
+    ``code`` defaults to :func:`claims_code`; the file records ``code`` and its digest."""
+    code = sorted(claims_code() if code is None else code)
+    return derived(name, derived_key(name, list(inputs), code), compute, store, recompute,
+                   {"files": code, "digest": code_digest(code)})
 
 
 def derived(name: str, key: str, compute: Callable[[], Any] | None, store: Store | str | os.PathLike | None = None,
-            recompute: bool = False) -> Any:
+            recompute: bool = False, code: dict | None = None) -> Any:
     """The stored result ``name`` if its key is ``key``; else ``compute()`` (JSON-able), saved
     with its provenance (when the store's folder is writable) and returned. ``compute=None``
-    only reads: None when the result is not stored under ``key``."""
+    only reads: None when the result is not stored under ``key``. ``code``: the source files the
+    key read and their digest, recorded in the file (added to a matching file made before it was)."""
     st = store if isinstance(store, Store) else Store(store)
     path = st.root / "derived" / f"{name}.json"
     if not recompute and path.exists():
         stored = json.loads(path.read_text())
         if stored.get("key") == key:
+            if code is not None and stored.get("code") != code:
+                _write_json(path, {**stored, "code": code})
             return stored["data"]
     if compute is None:
         return None
     t0 = time.perf_counter()
     data = compute()
     record = {"key": key, "provenance": provenance(torch.device("cpu"), time.perf_counter() - t0), "data": data}
+    _write_json(path, {**record, **({"code": code} if code is not None else {})})
+    return data
+
+
+def _write_json(path: Path, record: dict) -> None:
+    """Write ``record`` atomically; in a read-only store, nothing (the result is returned, not kept)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -68,5 +103,30 @@ def derived(name: str, key: str, compute: Callable[[], Any] | None, store: Store
             json.dump(record, f, indent=1)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only store: the result is returned, not kept
-    return data
+        pass
+
+
+def code_status(record: dict) -> str:
+    """"current" when the source files a derived record's key read are unchanged, "stale" when
+    one changed (or is gone), "unknown" for a record made before files were recorded."""
+    code = record.get("code")
+    if not code:
+        return "unknown"
+    try:
+        return "current" if code_digest(code["files"]) == code["digest"] else "stale"
+    except OSError:
+        return "stale"
+
+
+def stored_derived(store: Store | str | os.PathLike | None = None) -> dict[str, dict]:
+    """{name: {"status": :func:`code_status`, "provenance": …}} of every derived result in the store."""
+    st = store if isinstance(store, Store) else Store(store)
+    out = {}
+    for path in sorted((st.root / "derived").glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            out[path.stem] = {"status": "unreadable", "provenance": {}}
+            continue
+        out[path.stem] = {"status": code_status(record), "provenance": record.get("provenance", {})}
+    return out

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..results import Results
 from .appendices import c14_power, measure_c13, measure_c14, measure_c15, measure_c16, measure_c17, measure_c18
-from .derived import claims_code, derived, derived_key
+from .derived import derived_result
 from .findings import CLAIMS, Finding, pending
 from .scales import PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS
 from .sections import (measure_c1, measure_c2, measure_c3, measure_c4, measure_c5, measure_c6, measure_c7,
@@ -95,9 +95,8 @@ def ledger_table(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike 
     import pandas as pd
 
     inputs = stored_inputs(scales, store)
-    code = claims_code()
-    key = derived_key("ledger", [*_flat(inputs), *scales], code)
-    rows = derived("ledger", key, lambda: [f.row() for f in ledger(scales, store, inputs)], store, recompute)
+    rows = derived_result("ledger", [*_flat(inputs), *scales], lambda: [f.row() for f in ledger(scales, store, inputs)],
+                          store=store, recompute=recompute)
     return pd.DataFrame(rows).set_index("claim")
 
 
@@ -109,12 +108,12 @@ def stored_power(sweep: dict[int, Results], store: str | os.PathLike | None = No
     first = next(iter(sweep.values())).config
     name = f"c14_power_{first.target}_{first.activation}_{len(first.seeds)}"
     code = ["paper/appendices.py", "analysis/peaks.py"]
-    key = derived_key(name, [*sweep.values(), repr(sorted(kwargs.items()))], code)
+
 
     def compute():
         return {str(w): {"modes": int(p["modes"]), "needed": None if p["needed"] is None else int(p["needed"]),
                          "rates": {str(n): float(r) for n, r in p["rates"].items()}}
                 for w, p in c14_power(sweep, **kwargs).items()}
 
-    raw = derived(name, key, compute, store, recompute)
+    raw = derived_result(name, [*sweep.values(), repr(sorted(kwargs.items()))], compute, code, store, recompute)
     return {int(w): {**p, "rates": {int(n): r for n, r in p["rates"].items()}} for w, p in raw.items()}

@@ -25,7 +25,7 @@ from ..config import TrainConfig
 from ..data import test_data, training_data
 from ..experiment import sweep as run_sweep
 from ..results import Results
-from .derived import derived, derived_key
+from .derived import derived_result
 from .scales import SCALING_WIDTHS, scale_config
 
 __all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "RECORD", "runs",
@@ -128,8 +128,8 @@ def polished(name: str, sweep: Mapping[int, Results], networks: int, max_iter: i
                                    record=[n for n in RECORD if n <= max_iter])
             return _polish_record(p, first, r.v[:k])
 
-        key = derived_key(f"{name}_N{w}", [r, f"{k}:{max_iter}:v{RECORD_VERSION}"], CODE)
-        got = derived(f"{name}_N{w}", key, compute if train else None, store, recompute)
+        got = derived_result(f"{name}_N{w}", [r, f"{k}:{max_iter}:v{RECORD_VERSION}"], compute if train else None,
+                             CODE, store, recompute)
         if got is not None:
             out[w] = got
     return out
@@ -149,9 +149,9 @@ def construction_polished(cfg: TrainConfig, widths, max_iter: int = RECORD[-1], 
             out[str(n)] = _polish_record(p, cfg, net[2])
         return out
 
-    key = derived_key("minima_construction", [cfg.experiment_key(), str(list(widths)),
-                                              f"{max_iter}:v{RECORD_VERSION}"], CODE)
-    got = derived("minima_construction", key, compute if train else None, store, recompute)
+    got = derived_result("minima_construction", [cfg.experiment_key(), str(list(widths)),
+                                                 f"{max_iter}:v{RECORD_VERSION}"], compute if train else None, CODE,
+                         store, recompute)
     return {int(w): v for w, v in (got or {}).items()}
 
 
@@ -180,8 +180,8 @@ def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recom
         return out
 
     name = f"minima_knots_{first.activation}"
-    key = derived_key(name, [*sweep.values(), f"{networks}:v{RECORD_VERSION}"], CODE)
-    got = derived(name, key, compute if train else None, store, recompute)
+    got = derived_result(name, [*sweep.values(), f"{networks}:v{RECORD_VERSION}"], compute if train else None, CODE,
+                         store, recompute)
     return {int(w): v for w, v in (got or {}).items()}
 
 
@@ -204,8 +204,6 @@ def summary(scale: str = "full", store=None, recompute: bool = False) -> dict[st
     run's widths). Kept as the derived result "minima_summary_<scale>"; the ledger's "robust to"
     column reads it beside :func:`nslkit.paper.robustness.summary`."""
     from . import claims
-    from .derived import claims_code
-
     named, complete = runs(scale), {}
     for stage in named:
         for name, got in load(stage, scale, store).items():
@@ -222,4 +220,4 @@ def summary(scale: str = "full", store=None, recompute: bool = False) -> dict[st
         return out
 
     inputs = [r for got in complete.values() for r in got.values()]
-    return derived(name, derived_key(name, inputs, claims_code()), compute, store, recompute)
+    return derived_result(name, inputs, compute, store=store, recompute=recompute)

@@ -16,7 +16,7 @@ from ..config import TrainConfig
 from ..data import training_data
 from ..population import init_population
 from ..results import Results
-from .derived import derived, derived_key
+from .derived import derived_result
 
 __all__ = ["CODE", "plain_loop", "plain_loop_check", "polished", "random_features_losses", "pl_floors"]
 
@@ -57,8 +57,8 @@ def plain_loop(cfg: TrainConfig, seed: int = 0, every: int = 1000) -> dict:
 
 def plain_loop_check(cfg: TrainConfig, seed: int = 0, store=None, recompute: bool = False) -> dict:
     """:func:`plain_loop`, kept as the derived result "plain_loop_N<width>"."""
-    key = derived_key(f"plain_loop_N{cfg.width}", [f"{cfg.experiment_key()}:{seed}"], CODE)
-    return derived(f"plain_loop_N{cfg.width}", key, lambda: plain_loop(cfg, seed), store, recompute)
+    return derived_result(f"plain_loop_N{cfg.width}", [f"{cfg.experiment_key()}:{seed}"], lambda: plain_loop(cfg, seed),
+                          CODE, store, recompute)
 
 
 def polished(sweep: Mapping[int, Results], networks: int = 50, max_nfev: int = 1000, store=None,
@@ -78,8 +78,9 @@ def polished(sweep: Mapping[int, Results], networks: int = 50, max_nfev: int = 1
             out[str(w)] = {"before": p.before.tolist(), "after": p.after.tolist(), "status": p.status.tolist()}
         return out
 
-    key = derived_key(f"polished_{first.activation}", [*runs, f"{networks}:{max_nfev}"], CODE)
-    return {int(w): v for w, v in derived(f"polished_{first.activation}", key, compute, store, recompute).items()}
+    got = derived_result(f"polished_{first.activation}", [*runs, f"{networks}:{max_nfev}"], compute, CODE, store,
+                         recompute)
+    return {int(w): v for w, v in got.items()}
 
 
 def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), store=None,
@@ -98,9 +99,8 @@ def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), s
                                                                   cfg.activation, cfg.negative_slope, ridge).tolist()
         return out
 
-    key = derived_key("random_features", [cfg.experiment_key(), str(list(cfg.seeds)), str(list(widths)),
-                                          str(list(ridges))], CODE)
-    raw = derived("random_features", key, compute, store, recompute)
+    raw = derived_result("random_features", [cfg.experiment_key(), str(list(cfg.seeds)), str(list(widths)),
+                                             str(list(ridges))], compute, CODE, store, recompute)
     return {float(r): {int(w): v for w, v in d.items()} for r, d in raw.items()}
 
 

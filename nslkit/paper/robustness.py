@@ -1,8 +1,8 @@
 """The robustness chapter's runs and measurements: do the verdicts survive longer training,
 float32, other LeakyReLU protocols, polishing to a true minimum, and widths beyond 50?
 
-:func:`runs` names every run (stage → {name: (config, widths)}); ``scripts/robustness_runs.py``
-trains them (:data:`RUNS`) and the chapter loads them through the same configs.
+:func:`runs` names every run (stage → {name: (config, widths)}); ``python -m nslkit reproduce``
+(stage "robustness") trains them (:data:`RUNS`) and the chapter loads them through the same configs.
 """
 from __future__ import annotations
 
@@ -180,6 +180,29 @@ def useless_fractions_active(res: Results, tol: float = limits.COLLAPSE_TOL) -> 
     return out
 
 
+def c17_readings(nets: Mapping[int, Results], scale: str, store=None, recompute: bool = False) -> dict[str, dict]:
+    """C17 read two ways, {reading: {"useless at N = 1000", "95% interval", "half useless",
+    "verdict", "ours"}}: over all neurons, and over the active (not collapsed) neurons only of
+    the width-1000 networks (:func:`useless_fractions_active`). Kept as the derived result
+    "robustness_c17_<scale>" (pairing the width-1000 networks takes about a minute)."""
+    from . import claims
+    from .derived import derived_result
+
+    def compute():
+        out = {}
+        for reading, f in (("all neurons", claims.measure_c17(nets)),
+                           ("active neurons only",
+                            claims.measure_c17(nets, {1000: useless_fractions_active(nets[1000])}))):
+            out[reading] = {"useless at N = 1000": float(f.numbers["useless"][1000]),
+                            "95% interval": [float(v) for v in f.numbers["useless_ci"][1000]],
+                            "half useless": {True: "met", False: "missed", None: "undecided"}[f.criteria[1].outcome],
+                            "verdict": f.verdict, "ours": f.value}
+        return out
+
+    return derived_result(f"robustness_c17_{scale}", [*nets.values(), "readings: all neurons, active neurons only"],
+                          compute, store=store, recompute=recompute)
+
+
 # ---- the summary: each claim's verdict under each variant ----------------------------------------
 
 #: The rows of the chapter's summary: the claims its questions touch.
@@ -244,7 +267,7 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
     table and the ledger's "robust to" column. ``train`` (default: at "smoke" only) trains what is
     missing."""
     from . import claims, optimum
-    from .derived import claims_code, derived, derived_key
+    from .derived import derived_result
     from .study import DISENTANGLE_WIDE_SEEDS, disentangle_networks, main_sweep, wide_network
 
     runs(scale)  # checks the scale
@@ -267,7 +290,6 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
     polished = optimum.polished({w: silu[w] for w in SCALING_WIDTHS}, networks=networks, store=store)
     inputs = [*silu.values(), *leaky.values(), wide, *nets.values(), f"polished {networks}",
               *(r for named in variants.values() for got in named.values() for r in got.values())]
-    code = claims_code()
     name = f"robustness_summary_{scale}"
 
     def compute():
@@ -278,7 +300,7 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
         return {"paper's protocol": base, **summary_cells(silu, leaky, wide, nets, variants,
                                                           {w: p["after"] for w, p in polished.items()})}
 
-    return derived(name, derived_key(name, inputs, code), compute, store, recompute)
+    return derived_result(name, inputs, compute, store=store, recompute=recompute)
 
 
 def robust_to(verdicts, cells: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
