@@ -66,6 +66,8 @@ def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> Non
                        help="batched steps per timed run; runs of STEPS and 2×STEPS are timed (default 50)")
         p.add_argument("--naive-networks", type=_positive_int, default=5, help="networks timed in the naive loop (default 5)")
         p.add_argument("--naive-steps", type=_positive_int, default=200, help="steps per naive network (default 200)")
+        p.add_argument("--min-time", type=float, default=0.5, metavar="SECONDS",
+                       help="time each trainer over at least this long: --steps grows 4x at a time, to 256x (default 0.5)")
     else:
         p.add_argument("--widths", type=_positive_int, nargs="+", default=[2, 10], metavar="N",
                        help="one or more widths N (default 2 10)")
@@ -223,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .backends.bench import bench as run_bench, format_table
 
             r = run_bench(cfg, a.steps, a.naive_networks, a.naive_steps, dev,
-                          None if a.backend == "auto" else [a.backend], DTYPES if a.dtype == "both" else [a.dtype])
+                          None if a.backend == "auto" else [a.backend], DTYPES if a.dtype == "both" else [a.dtype],
+                          a.min_time)
             print(json.dumps(r) if a.json else format_table(r))
             return 0
         return _train(p, a, cfg, dev, store)

@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from nslkit import TrainConfig
 from nslkit.cli import main
 
 
@@ -81,10 +82,11 @@ def test_train_json(tmp_path):
 
 def test_bench_json():
     p = _cli("bench", "--seeds", "8", "--width", "3", "--points", "50", "--steps", "20", "--naive-networks", "2",
-             "--naive-steps", "5", "--backend", "eager", "--json")
+             "--naive-steps", "5", "--backend", "eager", "--min-time", "0", "--json")
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
     assert r["config"]["seeds"] == 8 and r["config"]["steps_timed"] == [20, 40]
+    assert {row["steps_timed"] for row in r["rows"] if row["trainer"] != "naive"} == {20}  # --min-time 0
     assert [(row["trainer"], row["dtype"]) for row in r["rows"]] == [
         ("naive", "float64"), ("eager", "float64"), ("naive", "float32"), ("eager", "float32")]
     for row in r["rows"]:
@@ -95,6 +97,16 @@ def test_bench_json():
         naive = next(n for n in r["rows"] if n["trainer"] == "naive" and n["dtype"] == row["dtype"])
         assert row["vs_naive"] == pytest.approx(row["network_steps_per_s"] / naive["network_steps_per_s"])
     assert r["roofline"]["float64"]["flops_per_neuron_point_step"] == 43  # SiLU, D = 1: see nslkit.backends.roofline
+
+
+def test_bench_times_long_enough_to_beat_the_noise():
+    from nslkit.backends.bench import bench
+
+    cfg = TrainConfig(seeds=4, width=2, points=20)
+    r = bench(cfg, steps=5, naive_networks=1, naive_steps=5, device="cpu", backends=["eager"], dtypes=["float64"],
+              min_time=0.05)
+    row = next(row for row in r["rows"] if row["trainer"] == "eager")
+    assert row["steps_timed"] in (20, 80, 320, 1280)  # 5 × 4^k: a few ms of eager steps are not enough
 
 
 def test_bench_table_one_dtype():

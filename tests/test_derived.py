@@ -60,3 +60,39 @@ def test_compute_none_only_reads(tmp_path):
     assert derived("r", "k1", lambda: [1, 2], store) == [1, 2]
     assert derived("r", "k1", None, store) == [1, 2]  # stored under this key
     assert derived("r", "k2", None, store) is None  # stale: not returned
+
+
+def test_a_key_can_read_one_function_of_a_file(tmp_path, monkeypatch):
+    from nslkit.paper import derived as d
+
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x\n")
+    monkeypatch.setattr(d, "_PKG", tmp_path)
+    key = d.derived_key("r", ["in"], ["mod.py:f"])
+    assert d.source("mod.py:f") == b"def f(x):\n    return x + 1"
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x + 1\n\n\ndef g(x):\n    return 2 * x\n")
+    assert d.derived_key("r", ["in"], ["mod.py:f"]) == key  # g changed: f's results still stand
+    assert d.derived_key("r", ["in"], ["mod.py"]) != d.derived_key("r", ["in"], ["mod.py:f"])
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x + 2\n\n\ndef g(x):\n    return 2 * x\n")
+    assert d.derived_key("r", ["in"], ["mod.py:f"]) != key  # f changed
+    with pytest.raises(ValueError, match="no top-level function or class 'h'"):
+        d.derived_key("r", ["in"], ["mod.py:h"])
+
+
+def test_a_derived_file_says_whether_its_code_changed(tmp_path, monkeypatch):
+    from nslkit.paper import derived as d
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "mod.py").write_text("def f():\n    return 1\n")
+    monkeypatch.setattr(d, "_PKG", pkg)
+    store = Store(tmp_path / "store")
+    assert d.derived_result("r", ["in"], lambda: [1], ["mod.py:f"], store) == [1]
+    assert d.stored_derived(store)["r"]["status"] == "current"
+    (pkg / "mod.py").write_text("def f():\n    return 2\n")
+    assert d.stored_derived(store)["r"]["status"] == "stale"
+    # a file made before files were recorded: "unknown", until a caller with the same key reads it
+    key = d.derived_key("old", ["in"], ["mod.py"])
+    assert d.derived("old", key, lambda: [3], store) == [3]
+    assert d.stored_derived(store)["old"]["status"] == "unknown"
+    assert d.derived_result("old", ["in"], lambda: pytest.fail("recomputed"), ["mod.py"], store) == [3]
+    assert d.stored_derived(store)["old"]["status"] == "current"

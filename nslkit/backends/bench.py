@@ -12,7 +12,10 @@ Rates are per second of training-loop time:
 
 A batched rate is the difference quotient of two runs of ``steps`` and ``2 × steps`` steps,
 so set-up, compilation and the final evaluation cancel (should noise make the longer run the
-faster, the longer run's plain rate is reported instead, which errs low). The naive rate is
+faster, the longer run's plain rate is reported instead, which errs low). A fast trainer would
+make that difference a few milliseconds, as noisy as the set-up it cancels, so ``steps`` is
+multiplied by 4 until the difference lasts at least :data:`MIN_TIMED_S` (at most 256×); each
+row records the steps it timed. The naive rate is
 measured on ``naive_networks`` networks; every network costs the same, so it extrapolates to
 S: S networks take S / rate seconds a step.
 """
@@ -32,7 +35,10 @@ from .compiled import compile_works
 from .reference import train_naive
 from .roofline import flops_per_neuron_point_step, peak_flops, synchronize
 
-__all__ = ["bench", "available_backends", "format_table", "describe", "table_rows"]
+__all__ = ["bench", "available_backends", "format_table", "describe", "table_rows", "MIN_TIMED_S"]
+
+#: The shortest difference of the two timed runs that a rate is computed from, in seconds.
+MIN_TIMED_S = 0.5
 
 
 def available_backends(device: torch.device) -> list[str]:
@@ -56,18 +62,24 @@ def _naive_rate(cfg: TrainConfig, networks: int, steps: int) -> float:
     return networks * steps / (time.perf_counter() - t0)
 
 
-def _batched_rate(cfg: TrainConfig, steps: int, dev: torch.device, backend: str) -> float:
+def _batched_rate(cfg: TrainConfig, steps: int, dev: torch.device, backend: str,
+                  min_time: float = MIN_TIMED_S) -> tuple[float, int]:
+    """(network-steps/s, the steps it timed) of ``backend`` on ``cfg``."""
     quick = cfg.replace(test_points=2, steps=steps)
     train(quick.replace(steps=2), dev, progress=False, backend=backend)  # warm-up, compilation
-    times = []
-    for n in (steps, 2 * steps):
-        synchronize(dev)
-        t0 = time.perf_counter()
-        train(quick.replace(steps=n), dev, progress=False, backend=backend)
-        synchronize(dev)
-        times.append(time.perf_counter() - t0)
+    while True:
+        times = []
+        for n in (steps, 2 * steps):
+            synchronize(dev)
+            t0 = time.perf_counter()
+            train(quick.replace(steps=n), dev, progress=False, backend=backend)
+            synchronize(dev)
+            times.append(time.perf_counter() - t0)
+        if min_time <= 0 or times[1] - times[0] >= min_time or steps >= 256 * quick.steps:
+            break
+        steps *= 4
     dt = times[1] - times[0] if times[1] > times[0] else times[1] / 2
-    return len(cfg.seeds) * steps / dt
+    return len(cfg.seeds) * steps / dt, steps
 
 
 def bench(
@@ -78,6 +90,7 @@ def bench(
     device: str | torch.device | None = "auto",
     backends: Iterable[str] | None = None,
     dtypes: Iterable[str] = DTYPES,
+    min_time: float = MIN_TIMED_S,
 ) -> dict[str, Any]:
     """Time the naive loop and each batched backend on ``cfg`` (its seeds, width, points).
 
@@ -88,6 +101,8 @@ def bench(
         device: "auto", "cpu" or "cuda".
         backends: batched backends to time (default :func:`available_backends`).
         dtypes: "float64" and/or "float32".
+        min_time: the shortest difference of the two timed runs, in seconds: ``steps`` is
+            multiplied by 4 (at most 256×) until it lasts that long (0: time ``steps`` as given).
 
     Returns:
         ``config``, ``device``, ``torch``, ``roofline`` (per dtype: peak flop/s, its source,
@@ -115,8 +130,8 @@ def bench(
         for trainer in ["naive", *backends]:
             if trainer == "loop" and not loop.supports(c):
                 continue  # outside the kernel's scope (one input)
-            rate = naive if trainer == "naive" else _batched_rate(c, steps, dev, trainer)
-            rows.append({"trainer": trainer, "dtype": dtype, "network_steps_per_s": rate,
+            rate, timed = (naive, naive_steps) if trainer == "naive" else _batched_rate(c, steps, dev, trainer, min_time)
+            rows.append({"trainer": trainer, "dtype": dtype, "steps_timed": timed, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,
                          "roofline_fraction": rate * per_step / bound, "vs_naive": rate / naive})
     prov = provenance(dev, time.perf_counter() - t0)

@@ -15,6 +15,7 @@ results (polishing, plain loops) on the few modules they run.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -29,28 +30,44 @@ from ..provenance import provenance
 from ..results import Results
 from ..store import Store
 
-__all__ = ["derived", "derived_result", "derived_key", "claims_code", "code_digest", "code_status", "stored_derived"]
+__all__ = ["derived", "derived_result", "derived_key", "claims_code", "code_digest", "code_status", "stored_derived",
+           "source"]
 
 _PKG = Path(__file__).resolve().parent.parent
 
 
+def source(entry: str) -> bytes:
+    """The code an entry of ``code`` names: a source file (a path relative to the nslkit package,
+    e.g. ``"analysis/limits.py"``), or one top-level function or class of it
+    (``"paper/optimum.py:polished"``), so that editing the rest of that file changes no key."""
+    rel, _, name = entry.partition(":")
+    text = (_PKG / rel).read_bytes()
+    if not name:
+        return text
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return ast.get_source_segment(text.decode(), node).encode()
+    raise ValueError(f"{rel} has no top-level function or class {name!r} (a derived result's code entry {entry!r})")
+
+
 def code_digest(code: Iterable[str]) -> str:
-    """SHA-256 of the source files ``code`` (paths relative to the nslkit package), with their names."""
+    """SHA-256 of the code entries ``code`` (:func:`source`), with their names."""
     h = hashlib.sha256()
-    for rel in sorted(code):
-        h.update(rel.encode() + (_PKG / rel).read_bytes())
+    for entry in sorted(code):
+        h.update(entry.encode() + source(entry))
     return h.hexdigest()
 
 
 def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str]) -> str:
     """SHA-256 of the name, the inputs (a run's experiment key and seeds, or a string) and the
-    source files ``code`` (paths relative to the nslkit package)."""
+    code ``code`` (source files or their functions, :func:`source`)."""
     h = hashlib.sha256(name.encode())
     for x in inputs:
         h.update((f"{x.config.experiment_key()}:{x.config.width}:{list(x.seeds)}" if isinstance(x, Results)
                   else str(x)).encode())
-    for rel in sorted(code):
-        h.update(rel.encode() + (_PKG / rel).read_bytes())
+    for entry in sorted(code):
+        h.update(entry.encode() + source(entry))
     return h.hexdigest()
 
 
@@ -114,7 +131,7 @@ def code_status(record: dict) -> str:
         return "unknown"
     try:
         return "current" if code_digest(code["files"]) == code["digest"] else "stale"
-    except OSError:
+    except (OSError, ValueError, SyntaxError):
         return "stale"
 
 
