@@ -10,6 +10,9 @@ import papermill
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+#: The longest code line a chapter may show: the book's code column holds about 80 characters
+#: before it scrolls sideways.
+MAX_CODE_LINE = 80
 
 
 def test_there_are_notebooks():
@@ -24,6 +27,9 @@ def test_notebook_conventions(path):
     assert "scale" in tagged[0].source
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert not any("def " in c.source for c in nb.cells if c.cell_type == "code"), "library code belongs in nslkit"
+    long = [(i, line) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for line in c.source.splitlines() if len(line) > MAX_CODE_LINE]
+    assert not long, f"code lines over {MAX_CODE_LINE} characters (cell index, line): {long[:3]}"
 
 
 #: Smoke runs that would take a minute in one cell on CI's 2 cores train fewer widths: the products

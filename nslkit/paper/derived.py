@@ -116,6 +116,9 @@ def _write_json(path: Path, record: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are for everyone to read
         with os.fdopen(fd, "w") as f:
             json.dump(record, f, indent=1)
         os.replace(tmp, path)
