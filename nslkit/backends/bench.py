@@ -151,7 +151,7 @@ def describe(r: dict[str, Any]) -> tuple[str, list[str]]:
     c = r["config"]
     head = (f"{r['device']}, torch {r['torch']}, commit {r['provenance']['git_commit']}, "
             f"{r['provenance']['date']}; S = {c['seeds']}, N = {c['width']}, P = {c['points']}, "
-            f"{c['activation']}, {c['target']}")
+            f"{c['activation']}, {c['target']}" + (f"; {r['conditions']}" if r.get("conditions") else ""))
     roofs = [f"roofline {dtype}: {rl['peak_flops']:.3g} flop/s ({rl['source']}) / "
              f"{rl['flops_per_neuron_point_step']} flops = {rl['neuron_point_steps_per_s']:.3g} "
              "network·neuron·point-steps/s" for dtype, rl in r["roofline"].items()]

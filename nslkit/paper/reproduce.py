@@ -33,7 +33,7 @@ import torch
 from ..config import TrainConfig
 from ..experiment import sweep
 from ..provenance import WallTimes
-from ..store import Store, StoreError
+from ..store import CHUNK_SIZE, Store, StoreError
 from ..train import resolve_backend, resolve_device, train
 from . import minima, robustness
 from .derived import stored_derived
@@ -158,22 +158,36 @@ def _calibration_key(cfg: TrainConfig, backend: str) -> tuple:
     return (cfg.activation, cfg.dtype, cfg.dim, cfg.points, cfg.optimizer, backend)
 
 
-def _calibrate(cfg: TrainConfig, backend: str, device: torch.device) -> float:
-    """Element-steps per second of ``backend`` on a short run shaped like ``cfg`` (50 networks of
-    width 20, about 2e7 element-steps, after a warm-up that compiles)."""
-    small = cfg.replace(seeds=50, width=20, test_points=2)
-    steps = max(10, int(2e7 / (50 * 20 * cfg.points)))
-    train(small.replace(steps=2, lr_step=1), device, progress=False, backend=backend)
+def _timed(cfg: TrainConfig, device: torch.device, backend: str) -> float:
+    """Seconds of training ``cfg``, after a 2-step warm-up of its shape (which compiles)."""
+    train(cfg.replace(steps=2, lr_step=1), device, progress=False, backend=backend)
     t0 = time.perf_counter()
-    train(small.replace(steps=steps, lr_step=max(1, steps // 5)), device, progress=False, backend=backend)
-    return 50 * 20 * cfg.points * steps / (time.perf_counter() - t0)
+    train(cfg, device, progress=False, backend=backend)
+    return time.perf_counter() - t0
+
+
+def _calibrate(cfg: TrainConfig, backend: str, device: torch.device) -> tuple[float, float, float]:
+    """Of ``backend`` on runs shaped like ``cfg``: (seconds of a call that trains one step: set-up
+    and the test-grid evaluation; seconds per step of one tiny network: the per-step overhead;
+    element-steps per second of 50 networks of width 20, about 2e7 element-steps)."""
+    steps = max(10, int(2e7 / (50 * 20 * cfg.points)))
+    tiny = cfg.replace(seeds=1, width=1, test_points=2, steps=200, lr_step=40)
+    small = cfg.replace(seeds=50, width=20, test_points=2, steps=steps, lr_step=max(1, steps // 5))
+    one = {"steps": 1, "lr_step": 1}
+    call = _timed(cfg.replace(seeds=min(len(cfg.seeds), CHUNK_SIZE), **one), device, backend)
+    overhead = max(0.0, _timed(tiny, device, backend) - _timed(tiny.replace(**one), device, backend)) / tiny.steps
+    busy = _timed(small, device, backend) - _timed(small.replace(**one), device, backend) - overhead * steps
+    return call, overhead, 50 * 20 * cfg.points * steps / max(busy, 1e-9)
 
 
 def estimate(runs: Iterable[Run], store: Store, device: torch.device,
              rates: dict | None = None) -> dict[str, dict[str, float]]:
-    """{stage: {"networks", "work", "seconds"}}: what is missing of ``runs`` and how long it would
-    take here, from a short calibration of each kind of run (activation, dtype, inputs, points,
-    optimiser, backend) on ``device``. ``rates`` caches the calibrations between calls."""
+    """{stage: {"networks", "work", "seconds", "gpu_only"}}: what is missing of ``runs`` and how long
+    it would take here, from a short calibration of each kind of run (activation, dtype, inputs,
+    points, optimiser, backend) on ``device``: each chunk of 100 seeds costs a call (set-up and
+    the test-grid evaluation) and its steps times a per-step overhead, plus its element-steps at
+    the calibrated rate. ``rates`` caches the
+    calibrations between calls."""
     rates = {} if rates is None else rates
     out: dict[str, dict[str, float]] = {}
     for run in runs:
@@ -189,9 +203,10 @@ def estimate(runs: Iterable[Run], store: Store, device: torch.device,
             key = _calibration_key(cfg, backend)
             if key not in rates:
                 rates[key] = _calibrate(cfg, backend, device)
+            call, overhead, rate = rates[key]
             acc["networks"] += n
             acc["work"] += _work(cfg, w, n)
-            acc["seconds"] += _work(cfg, w, n) / rates[key]
+            acc["seconds"] += -(-n // CHUNK_SIZE) * (call + cfg.steps * overhead) + _work(cfg, w, n) / rate
     return out
 
 
@@ -260,7 +275,7 @@ def reproduce(scale: str, store: Store | str | os.PathLike | None = None, stages
         for stage in stages:
             if stage not in TRAINING_STAGES:
                 echo(f"{stage}: executes every notebook" + (" and builds the book" if stage == "book" else "")
-                     + " (not estimated; about 5 min of a 2-core CPU at the committed scale)")
+                     + " (not estimated; about 7 min of a 2-core CPU at the committed scale)")
                 continue
             e = estimate([r for r in runs if r.stage == stage], st, dev, rates).get(stage, {})
             gpu = f"; {e['gpu_only']:,} networks declared GPU-only" if e.get("gpu_only") else ""
