@@ -273,21 +273,6 @@ def train_many(
 
 if triton is not None:  # the kernel, defined at module level where Triton resolves its names
     @triton.jit
-    def _act(z, slope, ACT: tl.constexpr):
-        # σ and σ' as nslkit.activations.activate computes them (σ' at 0: ReLU 0, LeakyReLU the slope)
-        if ACT == 0:
-            s = 1.0 / (1.0 + tl.exp(-z))
-            h = z * s
-            a = s + h * (1.0 - s)
-        elif ACT == 1:
-            h = tl.maximum(z, 0.0)
-            a = tl.where(z > 0, 1.0, 0.0).to(z.dtype)
-        else:
-            h = tl.where(z > 0, z, z * slope)
-            a = tl.where(z > 0, 1.0, slope).to(z.dtype)
-        return h, a
-
-    @triton.jit
     def _data(p0, P, p, x_ptr, y_ptr):
         pm = p0 + p < P
         return pm, tl.load(x_ptr + p0 + p, mask=pm, other=0.0), tl.load(y_ptr + p0 + p, mask=pm, other=0.0)
@@ -296,7 +281,7 @@ if triton is not None:  # the kernel, defined at module level where Triton resol
     def _block(w, b, v, c, x, y, pm, slope, two_over_p, ACT: tl.constexpr):
         # one block of points, all hidden units: (Σ err², Σ r) over its points and its shares of
         # Σ_p r h, Σ_p r σ', Σ_p r σ' x per neuron (BLOCK_N,)
-        h, a = _act(w[:, None] * x[None, :] + b[:, None], slope, ACT)  # (BLOCK_N, BLOCK_P)
+        h, a = triton_step.sigma_and_prime(w[:, None] * x[None, :] + b[:, None], slope, ACT)  # (BLOCK_N, BLOCK_P)
         err = tl.where(pm, tl.sum(v[:, None] * h, axis=0) + c - y, 0.0)  # (BLOCK_P,)
         r = err * two_over_p
         ar = a * r[None, :]

@@ -115,8 +115,9 @@ def launch_step(params, moments1, moments2, x, y, scratch, loss, consts, schedul
 
 if triton is not None:  # the kernels, defined at module level where Triton resolves their names
     @triton.jit
-    def _act(z, slope, ACT: tl.constexpr):
-        # σ and σ' as population.activate computes them
+    def sigma_and_prime(z, slope, ACT: tl.constexpr):
+        # σ and σ' as population.activate computes them (σ' at 0: ReLU 0, LeakyReLU the slope);
+        # triton_loop's kernel calls it too
         if ACT == 0:
             s = 1.0 / (1.0 + tl.exp(-z))
             h = z * s
@@ -225,7 +226,7 @@ if triton is not None:  # the kernels, defined at module level where Triton reso
         if ONE_TILE:
             n, nm, w, b, v = _neurons(s, 0, N, w_ptr, b_ptr, v_ptr, D, DP, BLOCK_N)
             p, pm, x, y = _points(0, P, x_ptr, y_ptr, D, DP, BLOCK_P)
-            h, a = _act(_preact(w, b, x, D), slope, ACT)  # (BN, BP) each
+            h, a = sigma_and_prime(_preact(w, b, x, D), slope, ACT)  # (BN, BP) each
             err = tl.where(pm, tl.sum(v[:, None] * h, axis=0) + c - y, 0.0)  # (BP,)
             loss = tl.sum(err * err, axis=0) / P
             r = err * two_over_p
@@ -243,7 +244,7 @@ if triton is not None:  # the kernels, defined at module level where Triton reso
                 f = tl.zeros([BLOCK_P], dtype=c.dtype)
                 for n0 in range(0, N, BLOCK_N):
                     n, nm, w, b, v = _neurons(s, n0, N, w_ptr, b_ptr, v_ptr, D, DP, BLOCK_N)
-                    h, a = _act(_preact(w, b, x, D), slope, ACT)
+                    h, a = sigma_and_prime(_preact(w, b, x, D), slope, ACT)
                     f += tl.sum(v[:, None] * h, axis=0)
                 err = tl.where(pm, f + c - y, 0.0)
                 sq += err * err
@@ -265,7 +266,7 @@ if triton is not None:  # the kernels, defined at module level where Triton reso
                 for p0 in range(0, P, BLOCK_P):
                     p, pm, x, y = _points(p0, P, x_ptr, y_ptr, D, DP, BLOCK_P)
                     r = tl.load(r_ptr + s * P + p, mask=pm, other=0.0)
-                    h, a = _act(_preact(w, b, x, D), slope, ACT)
+                    h, a = sigma_and_prime(_preact(w, b, x, D), slope, ACT)
                     ar = a * r[None, :]
                     gv += tl.sum(h * r[None, :], axis=1)
                     gz += tl.sum(ar, axis=1)
