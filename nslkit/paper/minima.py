@@ -136,10 +136,12 @@ def polished(name: str, sweep: Mapping[int, Results], networks: int, max_iter: i
 
 
 def construction_polished(cfg: TrainConfig, widths, max_iter: int = RECORD[-1], store=None,
-                          recompute: bool = False, train: bool = True) -> dict[int, dict]:
+                          recompute: bool = False, train: bool = True,
+                          name: str = "minima_construction") -> dict[int, dict]:
     """:func:`~nslkit.analysis.approximation.silu_construction` at each width on the training points
     of ``cfg``, polished as :func:`polished` does, as the derived result "minima_construction":
-    {width: record}; without ``train``, {} when it is not stored."""
+    {width: record}; without ``train``, {} when it is not stored. ``name``: another name for a
+    chapter at another scale than the committed one, so as not to replace the committed result."""
     def compute():
         x, y = (t.numpy() for t in training_data(cfg))
         out = {}
@@ -149,14 +151,14 @@ def construction_polished(cfg: TrainConfig, widths, max_iter: int = RECORD[-1], 
             out[str(n)] = _polish_record(p, cfg, net[2])
         return out
 
-    got = derived_result("minima_construction", [cfg.experiment_key(), str(list(widths)),
+    got = derived_result(name, [cfg.experiment_key(), str(list(widths)),
                                                  f"{max_iter}:v{RECORD_VERSION}"], compute if train else None, CODE,
                          store, recompute)
     return {int(w): v for w, v in (got or {}).items()}
 
 
 def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recompute: bool = False,
-                  train: bool = True) -> dict[int, dict]:
+                  train: bool = True, name: str | None = None) -> dict[int, dict]:
     """LeakyReLU (or ReLU) networks polished in function space: each network is a continuous
     piecewise-linear function with kinks at −b_i/w_i, and the free-knot least squares fit
     started from those kinks (:func:`~nslkit.analysis.approximation.polish_knots`) is the lowest loss
@@ -179,7 +181,7 @@ def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recom
             out[str(n)] = {"before": r.train_mse[:k].tolist(), "after": after, "kinks_inside": inside}
         return out
 
-    name = f"minima_knots_{first.activation}"
+    name = name or f"minima_knots_{first.activation}"
     got = derived_result(name, [*sweep.values(), f"{networks}:v{RECORD_VERSION}"], compute if train else None, CODE,
                          store, recompute)
     return {int(w): v for w, v in (got or {}).items()}

@@ -62,14 +62,16 @@ def plain_loop(cfg: TrainConfig, seed: int = 0, every: int = 1000) -> dict:
             "final_mse": mse}
 
 
-def plain_loop_check(cfg: TrainConfig, seed: int = 0, store=None, recompute: bool = False) -> dict:
-    """:func:`plain_loop`, kept as the derived result "plain_loop_N<width>"."""
-    return derived_result(f"plain_loop_N{cfg.width}", [f"{cfg.experiment_key()}:{seed}"], lambda: plain_loop(cfg, seed),
+def plain_loop_check(cfg: TrainConfig, seed: int = 0, store=None, recompute: bool = False,
+                     name: str | None = None) -> dict:
+    """:func:`plain_loop`, kept as the derived result ``name`` (default "plain_loop_N<width>"; a
+    chapter at another scale than the committed one names its own, so as not to replace it)."""
+    return derived_result(name or f"plain_loop_N{cfg.width}", [f"{cfg.experiment_key()}:{seed}"], lambda: plain_loop(cfg, seed),
                           CODE["plain_loop"], store, recompute)
 
 
 def polished(sweep: Mapping[int, Results], networks: int = 50, max_nfev: int = 1000, store=None,
-             recompute: bool = False) -> dict[int, dict]:
+             recompute: bool = False, name: str | None = None) -> dict[int, dict]:
     """The first ``networks`` SiLU networks of every width polished to their local minimum
     (:func:`nslkit.analysis.limits.polish`), as the derived result "polished_<activation>":
     {width: {"before", "after" (MSE lists), "status"}}."""
@@ -85,13 +87,13 @@ def polished(sweep: Mapping[int, Results], networks: int = 50, max_nfev: int = 1
             out[str(w)] = {"before": p.before.tolist(), "after": p.after.tolist(), "status": p.status.tolist()}
         return out
 
-    got = derived_result(f"polished_{first.activation}", [*runs, f"{networks}:{max_nfev}"], compute,
+    got = derived_result(name or f"polished_{first.activation}", [*runs, f"{networks}:{max_nfev}"], compute,
                          CODE["polished"], store, recompute)
     return {int(w): v for w, v in got.items()}
 
 
 def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), store=None,
-                           recompute: bool = False) -> dict[float, dict[int, list[float]]]:
+                           recompute: bool = False, name: str = "random_features") -> dict[float, dict[int, list[float]]]:
     """Training MSE of the random-features control (the first layer frozen at its initialisation,
     the last fitted by least squares with each ridge) for the seeds of ``cfg`` at every width:
     {ridge: {width: losses}}, kept as the derived result "random_features"."""
@@ -106,7 +108,7 @@ def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), s
                                                                   cfg.activation, cfg.negative_slope, ridge).tolist()
         return out
 
-    raw = derived_result("random_features", [cfg.experiment_key(), str(list(cfg.seeds)), str(list(widths)),
+    raw = derived_result(name, [cfg.experiment_key(), str(list(cfg.seeds)), str(list(widths)),
                                              str(list(ridges))], compute, CODE["random_features"], store, recompute)
     return {float(r): {int(w): v for w, v in d.items()} for r, d in raw.items()}
 

@@ -287,7 +287,8 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
                         and (stage != "float32" or max(SCALING_WIDTHS) in got)
                         and (not (stage == "leaky" or name.startswith("leaky")) or sum(w >= 10 for w in got) >= 4)}
                 for stage, named in stored.items()}
-    polished = optimum.polished({w: silu[w] for w in SCALING_WIDTHS}, networks=networks, store=store)
+    polished = optimum.polished({w: silu[w] for w in SCALING_WIDTHS}, networks=networks, store=store,
+                                name=None if scale == "full" else f"polished_silu_{scale}")
     inputs = [*silu.values(), *leaky.values(), wide, *nets.values(), f"polished {networks}",
               *(r for named in variants.values() for got in named.values() for r in got.values())]
     name = f"robustness_summary_{scale}"
