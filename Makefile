@@ -35,12 +35,10 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build book -W
 
-# pytest -n auto runs one worker per core, each on one thread: OpenMP's idle threads spin, and two
-# workers of two threads each took each other's cores (the performance chapter, "Spinning threads")
 test: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto --dist worksteal --durations=20
+	$(BIN)/python -m pytest -n auto --dist worksteal --durations=20
 	# the analysis tests under OpenBLAS's Prescott kernels (SSE3, no FMA): other rounding than this CPU's
-	OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Prescott $(BIN)/python -m pytest -n auto --dist worksteal -q $(NUMERIC_TESTS)
+	OPENBLAS_CORETYPE=Prescott $(BIN)/python -m pytest -n auto --dist worksteal -q $(NUMERIC_TESTS)
 	$(BIN)/jupyter-book build book -W
 	$(BIN)/python -m pytest tests/test_book_offline.py
 

@@ -15,14 +15,6 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 MAX_CODE_LINE = 80
 
 
-@pytest.fixture(autouse=True)
-def one_thread_per_kernel(monkeypatch):
-    """The kernels papermill starts inherit this: pytest -n auto runs one notebook per core, and
-    torch's OpenMP threads, idle between operations, spin on the core the other notebook needs
-    (two smoke sweeps side by side took 24 s each on 2 threads, 5 s on one)."""
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-
-
 def test_there_are_notebooks():
     assert NOTEBOOKS
 
