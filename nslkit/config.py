@@ -217,8 +217,12 @@ def _sha256(d: dict[str, Any]) -> str:
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
     """The learning rate used by update ``step`` (0-based): lr · lr_decay^⌊step / lr_step⌋
-    (Adam and SGD; L-BFGS has none)."""
-    return cfg.lr * cfg.lr_decay ** (step // cfg.lr_step)
+    (Adam and SGD; L-BFGS has none), as ``StepLR`` computes it: lr multiplied by lr_decay at each
+    decay, the very float the torch trainers use (the loop kernels start a segment from it)."""
+    lr = cfg.lr
+    for _ in range(step // cfg.lr_step):
+        lr *= cfg.lr_decay
+    return lr
 
 
 def make_optimizer(params, cfg: TrainConfig):

@@ -82,7 +82,7 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     if backend == "loop":
         if device.type != "cpu":
             raise ValueError(f"backend 'loop' is a CPU kernel; got device {device.type!r}")
-        return backend  # train_loop checks numba and its scope (Adam, float64, one input)
+        return backend  # train_loop checks numba and its scope (Adam, one input)
     if backend == "triton_loop":
         from .backends import triton_loop
 

@@ -22,10 +22,10 @@ exp: 2.3); the tests check both. Reductions over the points may be reassociated
 (``fastmath={"reassoc", "contract"}``), which lets them vectorise; the result still depends
 only on the network, never on the batch.
 
-Measured on the 2-core AMD EPYC of the CI machines, SiLU, float64, 200 networks, idle machine:
-1.22e9 neuron-point-steps/s at N = 50, P = 100 and 1.32e9 at N = 10, P = 1000 on 2 threads
-(5.99e8 and 6.56e8 on one). With the scalar exp it was 3.2e8; with another process holding one
-core, 2 threads still give 7.4e8 against one thread's 5.6e8.
+Measured on the 2-core AMD EPYC of the CI machines, SiLU, float64, 1000 networks, idle, 2 threads
+(``results/bench/*_2026-12-05.json``): 1.25e9 neuron-point-steps/s at N = 50, P = 100 and 1.22e9
+at N = 10, P = 1000, 56-58% of the roofline (with the scalar exp it was 3.2e8); with another
+process holding one core, 1.0e9.
 
 Scope: Adam, float64 or float32, one input. Over 1000 steps the parameters agree with the
 per-step trainer to about 1e-15 relative in float64 and 5e-7 in float32 (rounding, not formula:
@@ -41,7 +41,7 @@ import time
 import numpy as np
 import torch
 
-from ..config import TrainConfig
+from ..config import TrainConfig, learning_rate
 from ..data import training_data
 from ..population import init_population
 from ..progress import progress_bar
@@ -82,14 +82,6 @@ def exp_into(t: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _lr_at(cfg: TrainConfig, step: int) -> float:
-    """The learning rate at ``step`` as StepLR computes it: lr multiplied by lr_decay at each decay."""
-    lr = cfg.lr
-    for _ in range(step // cfg.lr_step):
-        lr *= cfg.lr_decay
-    return lr
-
-
 def train_loop(cfg: TrainConfig, progress=True, segment: int = 1000) -> Results:
     """Train the networks of ``cfg`` (Adam, one input) with the kernel, ``segment``
     steps per launch; the same :class:`Results` as :func:`nslkit.train.train`."""
@@ -120,7 +112,7 @@ def train_loop(cfg: TrainConfig, progress=True, segment: int = 1000) -> Results:
         for t0 in range(0, cfg.steps, segment):
             t1 = min(cfg.steps, t0 + segment)
             k0 = int(np.searchsorted(record, t0))
-            kernel(w, b, v, c, m, q, mc, qc, x, y, t0, t1, _lr_at(cfg, t0), cfg.lr_decay, cfg.lr_step, record, k0,
+            kernel(w, b, v, c, m, q, mc, qc, x, y, t0, t1, learning_rate(cfg, t0), cfg.lr_decay, cfg.lr_step, record, k0,
                    curve, ACTIVATION_CODES[cfg.activation], cfg.negative_slope)
             bar.update(t1 - t0)
     finally:

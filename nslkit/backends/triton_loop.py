@@ -72,7 +72,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..config import TrainConfig
+from ..config import TrainConfig, learning_rate
 from ..data import training_data
 from ..population import init_population
 from ..progress import progress_bar
@@ -100,7 +100,6 @@ MAX_WIDTH = 1024
 #: Fields the configs trained together must share: the schedule, the data, σ and the curve.
 SHARED_FIELDS = ("steps", "lr", "lr_decay", "lr_step", "dtype", "optimizer", "target", "activation",
                  "negative_slope", "domain", "points", "placement", "data_seed", "curve_points", "curve_grid")
-_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, which the eager trainer uses
 
 
 def available(device_type: str) -> bool:
@@ -130,16 +129,8 @@ def group_widths(widths: Sequence[int]) -> dict[int, list[int]]:
 def bias_corrections(steps: int) -> torch.Tensor:
     """(steps, 2) float64: 1 - β1^t and √(1 - β2^t) for updates t = 1..steps, in Python floats as
     ``torch.optim.Adam`` computes them (the kernel divides the learning rate by the first)."""
-    b1, b2 = _BETAS
+    b1, b2 = triton_step.BETAS
     return torch.tensor([(1 - b1 ** t, (1 - b2 ** t) ** 0.5) for t in range(1, steps + 1)], dtype=torch.float64)
-
-
-def _lr_at(cfg: TrainConfig, step: int) -> float:
-    """The learning rate at ``step`` as StepLR computes it: lr multiplied by lr_decay at each decay."""
-    lr = cfg.lr
-    for _ in range(step // cfg.lr_step):
-        lr *= cfg.lr_decay
-    return lr
 
 
 def _check(cfgs: list[TrainConfig], device: torch.device, segment: int) -> None:
@@ -247,7 +238,7 @@ def train_many(
         for t0 in range(0, cfg0.steps, segment):
             t1 = min(cfg0.steps, t0 + segment)
             k0 = int(np.searchsorted(rec_np, t0))
-            hyper = torch.tensor([_lr_at(cfg0, t0), cfg0.lr_decay], dtype=torch.float64).to(device)
+            hyper = torch.tensor([learning_rate(cfg0, t0), cfg0.lr_decay], dtype=torch.float64).to(device)
             if cuda:
                 main = torch.cuda.current_stream(device)
                 for g, st in zip(groups, streams):
@@ -310,12 +301,7 @@ if triton is not None:  # the kernel, defined at module level where Triton resol
                     ACT: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_P: tl.constexpr):
         # steps t0..t1-1 of network s; state st (S, 9, BLOCK_N), cst (S, 3) in place, curve (S, K)
         s = tl.program_id(0).to(tl.int64)
-        c1 = tl.load(const_ptr)
-        b2 = tl.load(const_ptr + 1)
-        c2 = tl.load(const_ptr + 2)
-        eps = tl.load(const_ptr + 3)
-        slope = tl.load(const_ptr + 4)
-        two_over_p = tl.load(const_ptr + 5)
+        c1, b2, c2, eps, slope, two_over_p = triton_step.load_constants(const_ptr)
         lr = tl.load(hyper_ptr)  # float64: the learning rate at t0
         decay = tl.load(hyper_ptr + 1)
         n = tl.arange(0, BLOCK_N)

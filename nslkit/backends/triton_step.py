@@ -208,17 +208,18 @@ if triton is not None:  # the kernels, defined at module level where Triton reso
                   c1, b2, c2, eps, step_size, bc2)
 
     @triton.jit
+    def load_constants(const_ptr):
+        # the scalars adam_constants writes: 1 - β1, β2, 1 - β2, eps, the slope, 2 / P
+        return (tl.load(const_ptr), tl.load(const_ptr + 1), tl.load(const_ptr + 2), tl.load(const_ptr + 3),
+                tl.load(const_ptr + 4), tl.load(const_ptr + 5))
+
+    @triton.jit
     def step_kernel(w_ptr, b_ptr, v_ptr, c_ptr, mw_ptr, mb_ptr, mv_ptr, mc_ptr, qw_ptr, qb_ptr, qv_ptr, qc_ptr,
                     x_ptr, y_ptr, r_ptr, loss_ptr, const_ptr, sched_ptr, t_ptr, N, P,
                     D: tl.constexpr, DP: tl.constexpr, ACT: tl.constexpr, BLOCK_N: tl.constexpr,
                     BLOCK_P: tl.constexpr, ONE_TILE: tl.constexpr):
         s = tl.program_id(0).to(tl.int64)
-        c1 = tl.load(const_ptr)
-        b2 = tl.load(const_ptr + 1)
-        c2 = tl.load(const_ptr + 2)
-        eps = tl.load(const_ptr + 3)
-        slope = tl.load(const_ptr + 4)
-        two_over_p = tl.load(const_ptr + 5)
+        c1, b2, c2, eps, slope, two_over_p = load_constants(const_ptr)
         t = tl.load(t_ptr)
         step_size = tl.load(sched_ptr + 2 * t)
         bc2 = tl.load(sched_ptr + 2 * t + 1)
