@@ -28,7 +28,8 @@ from ..results import Results
 from .derived import derived_result
 from .scales import SCALING_WIDTHS, scale_config
 
-__all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "RECORD", "runs",
+__all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "BUDGETS",
+           "BUDGET_SEEDS", "BUDGET_WIDTHS", "RECORD", "runs",
            "map_label", "load", "polished", "construction_polished", "knot_polished", "alpha_series", "summary"]
 
 #: The source files whose code the derived results of this module run, and the version of the
@@ -49,25 +50,40 @@ MAP_CELLS = {
     "SGD momentum 0.9, lr 0.01": {"optimizer": "sgd", "momentum": 0.9},
     "L-BFGS": {"optimizer": "lbfgs"},
 }
+#: α(T): the paper's schedule stretched to each of these budgets (lr × 0.2 every T/5); 50,000
+#: steps is the main sweep itself (1000 seeds).
+BUDGETS = (100_000, 200_000, 500_000, 1_000_000, 2_000_000)
+#: Seeds per width and budget of the α(T) runs (issue 31: ≥ 200 at every budget).
+BUDGET_SEEDS = 200
+#: Widths of the α(T) runs: every width of the main sweep from 2 to 50.
+BUDGET_WIDTHS = (2, 3, 4, 6, 8, 10, 15, 20, 25, 30, 40, 50)
 #: Levenberg–Marquardt iteration counts after which :func:`polished` keeps the loss.
 RECORD = (10, 30, 100, 300, 1000, 3000)
 
 
 def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]]:
     """Every training run of the chapter, stage → {name: (config, widths)}. Stages: "long" (α(t)
-    to :data:`LONG_STEPS`) and "map" (the optimiser map, 50,000 steps each)."""
+    to :data:`LONG_STEPS`), "map" (the optimiser map, 50,000 steps each) and "budget" (α(T): the
+    schedule stretched to each of :data:`BUDGETS`, in ascending order, on a log curve grid)."""
     if scale == "full":
         long_cfg = scale_config("cpu", seeds=LONG_SEEDS, steps=LONG_STEPS, target="x2", activation="silu")
         base = scale_config("cpu", seeds=MAP_SEEDS, target="x2", activation="silu")
         widths = SCALING_WIDTHS
+        budget = {t: scale_config("cpu", seeds=BUDGET_SEEDS, steps=t, target="x2", activation="silu",
+                                  curve_grid="log") for t in BUDGETS}
+        budget_widths = BUDGET_WIDTHS
     elif scale == "smoke":
         long_cfg = scale_config("smoke", seeds=4, steps=2000, target="x2", activation="silu", curve_grid="log")
         base = scale_config("smoke", seeds=4, steps=300, target="x2", activation="silu")
         widths = (10, 20, 30)
+        budget = {t: scale_config("smoke", seeds=4, steps=t, target="x2", activation="silu", curve_grid="log")
+                  for t in (1000, 2000)}
+        budget_widths = (2, 10, 30)
     else:
         raise ValueError(f"unknown scale {scale!r}; valid scales: 'full', 'smoke'")
     return {"long": {f"SiLU {long_cfg.steps:,} steps": (long_cfg, widths)},
-            "map": {name: (base.replace(**fields), widths) for name, fields in MAP_CELLS.items()}}
+            "map": {name: (base.replace(**fields), widths) for name, fields in MAP_CELLS.items()},
+            "budget": {f"SiLU T = {t:,}": (cfg, budget_widths) for t, cfg in budget.items()}}
 
 
 def load(stage: str, scale: str = "full", store=None, train: bool = False) -> dict[str, dict[int, Results]]:
