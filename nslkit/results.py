@@ -60,6 +60,21 @@ class Results:
     def seeds(self) -> tuple[int, ...]:
         return self.config.seeds
 
+    def take(self, seeds) -> "Results":
+        """The networks of ``seeds`` (each one of this run's), in that order, as a run of their
+        own: how two runs are compared on the seeds they share. ValueError naming a seed this
+        run does not hold."""
+        index = {s: i for i, s in enumerate(self.seeds)}
+        seeds = tuple(int(s) for s in seeds)
+        missing = [s for s in seeds if s not in index]
+        if missing:
+            raise ValueError(f"seeds {missing[:5]} are not among this run's {len(self.seeds)} seeds")
+        i = np.array([index[s] for s in seeds], dtype=np.int64)
+        pick = lambda a: None if a is None else a[i]  # noqa: E731
+        return Results(self.config.replace(seeds=seeds), self.train_mse[i], self.test_mse[i], pick(self.w),
+                       pick(self.b), pick(self.v), pick(self.c), self.curve_steps, pick(self.curve_loss),
+                       dict(self.provenance))
+
 
 def curve_steps(steps: int, n: int, grid: str = "linear") -> np.ndarray:
     """The steps in [0, steps - 1] at which the loss curve is sampled, ascending, both ends included (n ≥ 2).

@@ -307,3 +307,15 @@ def test_migrate_converts_version_1_files(tmp_path, small_cfg):
     assert len(list(old.glob("*.npz"))) == 2
     migrate(old, st, remove=True)
     assert not list(old.glob("*.npz"))
+
+
+def test_take_picks_networks_by_seed_in_the_order_asked(small_cfg):
+    import nslkit as nk
+
+    r = nk.train(small_cfg.replace(seeds=[5, 2, 9], steps=20), progress=False)
+    t = r.take([9, 5])
+    assert t.seeds == (9, 5) and t.config.experiment_key() == r.config.experiment_key()
+    assert t.train_mse.tolist() == [r.train_mse[2], r.train_mse[0]]
+    assert (t.w[0] == r.w[2]).all() and (t.curve_loss[1] == r.curve_loss[0]).all()
+    with pytest.raises(ValueError, match=r"seeds \[3\] are not among"):
+        r.take([3])

@@ -37,7 +37,7 @@ from ..store import CHUNK_SIZE, Store, StoreError
 from ..train import resolve_backend, resolve_device, train
 from . import minima, robustness
 from .derived import stored_derived
-from .scales import (DISENTANGLE_WIDE_SEEDS, PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS,
+from .scales import (C11_SEEDS, C11_WIDTHS, DISENTANGLE_WIDE_SEEDS, PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS,
                      WIDE_WIDTH, scale_config)
 
 __all__ = ["Run", "SCALES", "TRAINING_STAGES", "STAGES", "plan", "missing", "status", "estimate", "reproduce",
@@ -75,6 +75,9 @@ def plan(scale: str) -> list[Run]:
     x2 = {"target": "x2"}
     runs = [Run("main", f"x² {act}", scale_config(scale, **x2, activation=act), SWEEP_WIDTHS)
             for act in ("silu", "leaky_relu")]
+    if scale == "paper":
+        runs.append(Run("main", f"x² SiLU, C11's small widths ({C11_SEEDS} seeds)",
+                        scale_config(scale, seeds=C11_SEEDS, **x2, activation="silu"), C11_WIDTHS))
     runs.append(Run("wide", "x² SiLU, one wide network", scale_config(scale, seeds=1, **x2, activation="silu"),
                     (WIDE_WIDTH,)))
     runs.append(Run("disentangle", "x² SiLU N = 1000 (Fig. 12)",
