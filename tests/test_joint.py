@@ -13,9 +13,11 @@ def test_each_form_recovers_its_planted_law():
     truth = {"sum": (3e-3 * NN ** -1.2 + 40 * TT ** -1.5),
              "sum+floor": (3e-3 * NN ** -1.2 + 40 * TT ** -1.5 + 1e-9),
              "product": 5.0 * NN ** -1.1 * TT ** -0.7,
-             "product+floor": 5.0 * NN ** -1.1 * TT ** -0.7 + 1e-8}
+             "product+floor": 5.0 * NN ** -1.1 * TT ** -0.7 + 1e-8,
+             "mixed": 3e-3 * NN ** -4.0 + 2.0 * NN ** -0.5 * TT ** -1.2}
     planted = {"sum": {"a": 1.2, "b": 1.5}, "sum+floor": {"a": 1.2, "b": 1.5, "C": 1e-9},
-               "product": {"a": 1.1, "b": 0.7}, "product+floor": {"a": 1.1, "b": 0.7, "C": 1e-8}}
+               "product": {"a": 1.1, "b": 0.7}, "product+floor": {"a": 1.1, "b": 0.7, "C": 1e-8},
+               "mixed": {"a": 4.0, "c": 0.5, "b": 1.2}}
     for form, loss in truth.items():
         fit = joint.fit_joint_law(NN, TT, loss, form)
         assert fit.rms < 1e-6, form

@@ -1,14 +1,16 @@
 """The loss as a joint law of width and training budget, L(N, T), and the width that a fixed
 compute buys best.
 
-Four forms, each fitted to median losses by least squares on log L (every point weighs the
+Five forms, each fitted to median losses by least squares on log L (every point weighs the
 same whatever its magnitude; :func:`fit_joint_law`):
 
 * ``"sum"``: L = A N^-a + B T^-b: width and budget each remove their own part of the loss;
 * ``"sum+floor"``: the same plus a floor C ≥ 0 that neither removes;
 * ``"product"``: L = A N^-a T^-b: the budget rescales the whole width law (a straight plane in
   log-log);
-* ``"product+floor"``: the same plus a floor C ≥ 0.
+* ``"product+floor"``: the same plus a floor C ≥ 0;
+* ``"mixed"``: L = A N^-a + B N^-c T^-b: a part that width alone removes, and a part that the
+  budget removes faster the wider the network.
 
 A form is judged on points it did not see (:func:`held_out_error`): fit on some widths and
 budgets, predict the others. With compute K = N · P · T (neuron·point-steps of one network),
@@ -27,11 +29,13 @@ __all__ = ["FORMS", "JointFit", "fit_joint_law", "held_out_error", "compute_opti
 
 #: The forms of :func:`fit_joint_law`, with their parameter names.
 FORMS = {"sum": ("A", "a", "B", "b"), "sum+floor": ("A", "a", "B", "b", "C"),
-         "product": ("A", "a", "b"), "product+floor": ("A", "a", "b", "C")}
+         "product": ("A", "a", "b"), "product+floor": ("A", "a", "b", "C"), "mixed": ("A", "a", "B", "c", "b")}
 
 
 def _predict(form: str, p: np.ndarray, n: np.ndarray, t: np.ndarray) -> np.ndarray:
     """L at widths n and budgets t under ``form`` with parameters p (log-amplitudes for A, B, C)."""
+    if form == "mixed":
+        return np.exp(p[0]) * n ** -p[1] + np.exp(p[2]) * n ** -p[3] * t ** -p[4]
     if form.startswith("sum"):
         out = np.exp(p[0]) * n ** -p[1] + np.exp(p[2]) * t ** -p[3]
     else:
@@ -98,9 +102,11 @@ def fit_joint_law(widths, budgets, losses, form: str = "sum+floor") -> JointFit:
 
     scale = float(np.log(np.max(l)))
     best = None
-    for a0 in (0.5, 1.0, 2.0):
+    for a0 in (0.5, 1.0, 2.0, 4.0):
         for b0 in (0.5, 1.0, 2.0):
-            if form.startswith("sum"):
+            if form == "mixed":
+                p0 = [scale + a0 * np.log(n.min()), a0, scale + b0 * np.log(t.min()) + np.log(n.min()), 1.0, b0]
+            elif form.startswith("sum"):
                 p0 = [scale + a0 * np.log(n.min()), a0, scale + b0 * np.log(t.min()), b0]
             else:
                 p0 = [scale + a0 * np.log(n.min()) + b0 * np.log(t.min()), a0, b0]

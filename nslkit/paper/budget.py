@@ -65,11 +65,13 @@ def _losses(sw: Mapping[int, Results], widths) -> list[np.ndarray]:
 
 
 def alpha_table(budgets: Mapping[int, Mapping[int, Results]], widths=SCALING_WIDTHS, n_boot: int = 1000,
-                reference: int = REFERENCE) -> list[dict[str, Any]]:
+                reference: int | None = None) -> list[dict[str, Any]]:
     """One row per budget T whose runs hold every one of ``widths``: α over those widths with its
-    interval, Δα against ``reference`` and against the previous budget, each with its paired
-    interval, the seeds per width, and the median at each width."""
+    interval, Δα against ``reference`` (default the smallest budget: the paper's 50,000 steps)
+    and against the previous budget, each with its paired interval, the seeds per width, and the
+    median at each width."""
     ts = [t for t in sorted(budgets) if all(w in budgets[t] for w in widths)]
+    reference = ts[0] if reference is None and ts else reference
     rows = []
     for i, t in enumerate(ts):
         sw = budgets[t]
