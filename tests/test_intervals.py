@@ -102,6 +102,13 @@ def test_bootstrap_ci_passes_level_seed_and_resamples_through():
     assert bootstrap_ci((x[:, None].tolist(),), np.mean, n_boot=200, ci=0.8, rng=11) == (value, ci)
 
 
+def test_samples_are_read_as_float64():
+    x32 = np.array([0.1, 16777216.0, 0.3, 3.0], dtype=np.float32)  # the median 0.3 + 3 rounds in float32
+    x64 = x32.astype(np.float64)
+    assert median_ci(x32, n_boot=100) == median_ci(x64, n_boot=100)
+    assert median_ci(x32, n_boot=100)[0] == np.median(x64) != np.median(x32)
+
+
 def test_a_sample_of_one_gives_the_degenerate_interval():
     assert median_ci([3.5]) == (3.5, (3.5, 3.5))
     assert ratio_of_medians_ci([2.0], [1.0, 4.0, 6.0]) == (0.5, (0.5, 0.5))
