@@ -101,3 +101,146 @@ def test_any_split_and_order_keeps_each_seed_attached(order, cut, chunk):
         st_.save(planted(tuple(order[:cut])))
         st_.save(planted(tuple(order[cut:])))
         check_attached(st_.load(CFG.replace(seeds=tuple(reversed(order)))))
+
+
+# ---- the rest of the store without training: errors, names, provenance -----------------------------
+
+def test_store_error_names_its_chunk(tmp_path):
+    from pathlib import Path
+
+    from nslkit import StoreError
+
+    assert StoreError("m").path is None and StoreError("m").chunk is None and str(StoreError("m")) == "m"
+    assert StoreError("m", Path("x2_silu.npz")).chunk is None
+    e = StoreError("m", Path("x2_silu_N3_0123456789abcdef_s100-199.npz"))
+    assert e.chunk == (100, 199) and e.path == Path("x2_silu_N3_0123456789abcdef_s100-199.npz")
+
+
+def test_default_results_dir(monkeypatch, tmp_path):
+    import nslkit.store as store_mod
+    from pathlib import Path
+
+    monkeypatch.delenv("NSLKIT_RESULTS", raising=False)
+    repo = Path(store_mod.__file__).resolve().parent.parent
+    assert store_mod.default_results_dir() == repo / "results" and (repo / "pyproject.toml").exists()
+    assert Store().root == repo / "results"
+    monkeypatch.setenv("NSLKIT_RESULTS", str(tmp_path / "elsewhere"))
+    assert store_mod.default_results_dir() == tmp_path / "elsewhere"
+    monkeypatch.setenv("NSLKIT_RESULTS", "")
+    assert store_mod.default_results_dir() == repo / "results"
+    # installed without its repository: the user's cache
+    monkeypatch.setattr(store_mod, "__file__", str(tmp_path / "site" / "nslkit" / "store.py"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert store_mod.default_results_dir() == tmp_path / "home" / ".cache" / "nslkit" / "results"
+
+
+def test_repr_and_runs(tmp_path):
+    st_ = Store(tmp_path, chunk_size=4)
+    assert repr(st_) == f"Store({str(tmp_path)!r})"
+    assert st_.runs(CFG) == []
+    st_.save(planted((1, 5), provenance={"device": "a", "wall_s": 2.0}))
+    st_.save(planted((2,), provenance={"device": "b", "wall_s": 3.0}))
+    runs = st_.runs(CFG)
+    assert sorted((r["device"], str(r["seeds"])) for r in runs) == [("a", "[1, 1]"), ("a", "[5, 5]"), ("b", "[2, 2]")]
+    path = st_.chunk_path(CFG, (4, 7))
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["provenance_json"] = np.array("{not json")
+    np.savez(path, **arrays)
+    from nslkit import StoreError
+    with pytest.raises(StoreError, match="has no readable provenance") as err:
+        st_.runs(CFG)
+    assert err.value.path == path and err.value.chunk == (4, 7)
+
+
+def test_missing_seeds_and_the_hint_for_old_files(tmp_path):
+    st_ = Store(tmp_path / "store")
+    with pytest.raises(FileNotFoundError, match=r"^1 of the 1 seeds of x2/silu N=3 are not in .*store$"):
+        st_.load(CFG)
+    st_.save(planted((0, 1)))
+    assert st_.missing(CFG.replace(seeds=(3, 1, 2))) == (3, 2)
+    (tmp_path / "store" / "x2_silu_N3_old.npz").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=r"^2 of the 3 seeds of x2/silu N=3 are not in .*store \(1 files of "
+                                                r"format version 1 lie there: `python -m nslkit migrate --store "
+                                                r".*store` converts them\)$"):
+        st_.load(CFG.replace(seeds=(3, 1, 2)))
+
+
+def test_chunks_that_sample_different_curves_are_refused(tmp_path):
+    from nslkit import StoreError
+
+    st_ = Store(tmp_path, chunk_size=2)
+    st_.save(planted((0, 1)))
+    other = planted((2, 3))
+    other.curve_steps = np.array([0, 5, 9])
+    st_.save(other)
+    with pytest.raises(StoreError, match="^the chunks of x2/silu N=3 sample different loss curves$"):
+        st_.load(CFG.replace(seeds=(0, 1, 2, 3)))
+
+
+def test_migrate_refuses_an_unreadable_file(tmp_path):
+    from nslkit import StoreError
+    from nslkit.store import migrate
+
+    old = tmp_path / "old"
+    old.mkdir()
+    np.savez(old / "x2_silu_N3_aaaa.npz", seeds=np.arange(2), config_json=np.array("{not json"))
+    with pytest.raises(StoreError, match="has no readable config or provenance") as err:
+        migrate(old, Store(tmp_path / "new"))
+    assert err.value.path == old / "x2_silu_N3_aaaa.npz"
+
+
+def test_the_provenance_of_assembled_chunks(tmp_path):
+    st_ = Store(tmp_path, chunk_size=2)
+    # one run's record reaches its chunks in any key order: one run, its wall time counted once
+    st_.save(planted((0, 1), provenance={"device": "a", "torch": "2", "wall_s": 1.00049}))
+    st_.save(planted((2, 3), provenance={"wall_s": 1.00049, "torch": "2", "device": "a"}))
+    st_.save(planted((4,), provenance={"device": "b", "torch": "2", "wall_s": 2.0}))
+    p = st_.load(CFG.replace(seeds=(0, 1, 2, 3, 4))).provenance
+    assert p["wall_s"] == 3.0 and p["torch"] == "2" and "device" not in p and "seeds" not in p
+    assert p["kept"] == "all" and [r["seeds"] for r in p["runs"]] == [[0, 1], [2, 3], [4, 4]]
+    one = st_.load(CFG.replace(seeds=(0,))).provenance
+    assert one["wall_s"] == 1.0 and one["device"] == "a" and "seeds" not in one  # rounded to 3 decimals
+    st2 = Store(tmp_path / "no_wall")
+    st2.save(planted((0,), provenance={"device": "a", "wall_s": None}))
+    p = st2.load(CFG).provenance
+    assert "wall_s" not in p and p["device"] == "a"
+
+
+def _v1(folder, seeds, name, provenance, version=1):
+    res = planted(seeds)
+    arrays = {"config_json": np.array(json.dumps({**res.config.to_dict(), "format_version": version})),
+              "provenance_json": np.array(json.dumps(provenance)), "seeds": np.asarray(seeds),
+              **{k: getattr(res, k) for k in ("train_mse", "test_mse", "w", "b", "v", "c", "curve_steps", "curve_loss")}}
+    np.savez(folder / f"x2_silu_N3_{name}.npz", **arrays)
+    return folder / f"x2_silu_N3_{name}.npz"
+
+
+def test_migrate_keeps_what_the_old_file_kept(tmp_path):
+    from nslkit import StoreError
+    from nslkit.store import migrate
+
+    old = tmp_path / "old"
+    old.mkdir()
+    _v1(old, (0, 1, 2), "aaaa", {"device": "a", "kept": "losses", "wall_s": 1.0})
+    _v1(old, (5,), "bbbb", {"device": "b"})
+    st_ = Store(tmp_path / "new", chunk_size=4)
+    report = migrate(old, st_)
+    assert report == {"files": 2, "chunks": 2, "duplicates": {}}
+    slim = st_.load(CFG.replace(seeds=(2, 0)))
+    assert slim.w is None and slim.provenance["kept"] == "losses"
+    check_attached(slim)
+    full = st_.load(CFG.replace(seeds=(5,)))
+    assert full.w is not None and full.provenance["kept"] == "all"
+    check_attached(full)
+    runs = st_.runs(CFG)
+    assert sorted(r["migrated_from"] for r in runs) == ["x2_silu_N3_aaaa.npz", "x2_silu_N3_bbbb.npz"]
+    assert sorted((r["migrated_from"], r["run_seeds"]) for r in runs) == [("x2_silu_N3_aaaa.npz", [0, 2]),
+                                                                         ("x2_silu_N3_bbbb.npz", [5, 5])]
+    assert all("kept" not in r for r in runs)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    path = _v1(newer, (0,), "cccc", {"device": "a"}, version=2)
+    with pytest.raises(StoreError, match=r"is not of format version 1 \(it says 2\)$") as err:
+        migrate(newer, Store(tmp_path / "x"))
+    assert err.value.path == path

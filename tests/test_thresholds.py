@@ -96,6 +96,7 @@ def test_seeds_to_decide():
     assert seeds_to_decide(1.0, (0.99, 1.01), (1.05,), 100) == 200  # at least twice the seeds
     assert seeds_to_decide(1.0, (0.9, 1.1), (1.0,), 100) == 1000  # on the bound: ten times
     assert seeds_to_decide(1.0, (0.9, 1.1), (1.03,), 100) == 1200  # 100 · (0.1/0.03)² = 1111 → 1200
+    assert seeds_to_decide(1.0, (0.7995, 1.2005), (1.1,), 1000) == 4100  # 1000 · 2.005² = 4020 → 4100
 
 
 def test_a_finding_reports_its_criteria():
