@@ -244,3 +244,60 @@ def test_migrate_keeps_what_the_old_file_kept(tmp_path):
     with pytest.raises(StoreError, match=r"is not of format version 1 \(it says 2\)$") as err:
         migrate(newer, Store(tmp_path / "x"))
     assert err.value.path == path
+
+
+def _rewrite(path, **changes):
+    """Rewrite a chunk file with some arrays changed (None: left out)."""
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    for k, v in changes.items():
+        if v is None:
+            arrays.pop(k)
+        else:
+            arrays[k] = v
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("name", ["train_mse", "test_mse", "w", "b", "v", "c", "curve_loss"])
+def test_an_array_of_the_wrong_shape_is_refused(tmp_path, name):
+    from nslkit import StoreError
+
+    st_ = Store(tmp_path)
+    (path,) = st_.save(planted((0, 1, 2)))
+    with np.load(path) as z:
+        bad = z[name][:2]
+    _rewrite(path, **{name: bad})
+    with pytest.raises(StoreError, match=rf"has arrays of the wrong shape or unsorted seeds: \['{name}'\]$") as err:
+        st_.load(CFG.replace(seeds=(0, 1, 2)))
+    assert err.value.path == path
+
+
+def test_unsorted_seeds_a_missing_array_and_unreadable_records_are_refused(tmp_path):
+    from nslkit import StoreError
+
+    st_ = Store(tmp_path)
+    cfg = CFG.replace(seeds=(0, 1, 2))
+    (path,) = st_.save(planted((0, 1, 2)))
+    good = {}
+    with np.load(path) as z:
+        good = {k: z[k] for k in z.files}
+    cases = [({"seeds": np.array([1, 0, 2]),
+               "config_json": np.array(json.dumps(CFG.replace(seeds=(1, 0, 2)).to_dict(), sort_keys=True))},
+              r"has arrays of the wrong shape or unsorted seeds: seeds$"),
+             ({"v": None, "c": None}, r"lacks v, c$"),
+             ({"kept": None}, r"says neither what it kept \(all, losses\) nor which runs made it$"),
+             ({"provenance_json": np.array(json.dumps({"device": "a"}))},
+              r"says neither what it kept \(all, losses\) nor which runs made it$"),
+             ({"provenance_json": np.array("{")}, r"has no readable config or provenance \(JSONDecodeError"),
+             ({"config_json": np.array(json.dumps(CFG.replace(seeds=(0, 1, 2), steps=11).to_dict()))},
+              r"holds another config or format version than asked for \(stale or a key collision\)$"),
+             ({"w": np.array([None, 1], dtype=object)}, r"is truncated or corrupted")]
+    for changes, message in cases:
+        np.savez(path, **good)
+        if "w" in changes and changes["w"].dtype == object:
+            np.savez(path, **{**good, **changes}, allow_pickle=True)
+        else:
+            _rewrite(path, **changes)
+        with pytest.raises(StoreError, match=message) as err:
+            st_.load(cfg)
+        assert err.value.path == path and err.value.chunk == (0, 99), message
