@@ -301,3 +301,74 @@ def test_unsorted_seeds_a_missing_array_and_unreadable_records_are_refused(tmp_p
         with pytest.raises(StoreError, match=message) as err:
             st_.load(cfg)
         assert err.value.path == path and err.value.chunk == (0, 99), message
+
+
+def test_files_are_written_for_everyone_to_read(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        (path,) = Store(tmp_path).save(planted((0, 1)))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_failed_write_leaves_the_chunk_as_it_was_and_no_temporary_file(tmp_path, monkeypatch):
+    st_ = Store(tmp_path)
+    (path,) = st_.save(planted((0, 1)))
+    before = path.read_bytes()
+    seen = []
+
+    def full_disk(f, **arrays):
+        seen.extend(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp"))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", full_disk)
+    with pytest.raises(OSError, match="^disk full$"):
+        st_.save(planted((2, 3)))
+    # the temporary file lay beside the chunk, named after it, and is gone
+    assert len(seen) == 1 and seen[0].startswith(path.name) and seen[0].endswith(".tmp")
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [".nslkit.lock", path.name]
+
+
+def test_names_folders_and_bad_arguments(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ValueError, match=f"^the results store {str(tmp_path / 'f')!r} is a file, not a folder$"):
+        Store(tmp_path / "f")
+    with pytest.raises(ValueError, match="^chunk_size must be a positive integer, got 0$"):
+        Store(tmp_path, chunk_size=0)
+    st_ = Store(tmp_path / "a" / "b")  # made on the first write, parents too
+    assert st_.prefix(CFG) == f"x2_silu_N3_{CFG.experiment_key()[:16]}"
+    (path,) = st_.save(planted((0, 1)))
+    assert path.parent == tmp_path / "a" / "b"
+    with np.load(path) as z:  # the records as canonical JSON, keys sorted
+        for k in ("config_json", "provenance_json"):
+            assert str(z[k]) == json.dumps(json.loads(str(z[k])), sort_keys=True)
+    slim = Store(tmp_path / "slim")
+    slim.save(planted((0, 1)), keep="losses")
+    with pytest.raises(ValueError, match=r"^these results lack w, b, v, c, curve_steps, curve_loss; "
+                                         r"save them with keep='losses'$"):
+        st_.save(slim.load(CFG.replace(seeds=(0, 1))))
+
+
+def test_skip_leaves_out_a_file_and_only_that_file(tmp_path):
+    st_ = Store(tmp_path, chunk_size=2)
+    first, second, third = (st_.save(planted(s))[0] for s in ((0, 1), (2, 3), (4, 5)))
+    assert sorted(st_.index(CFG, skip=[first])) == [2, 3, 4, 5]
+    assert st_.missing(CFG.replace(seeds=(5, 1, 2)), skip=[second]) == (2,)
+    with pytest.raises(FileNotFoundError, match="^2 of the 3 seeds"):
+        st_.load(CFG.replace(seeds=(2, 3, 4)), skip=[second])
+    check_attached(st_.load(CFG.replace(seeds=(4, 0)), skip=[second]))
+
+
+def test_a_loaded_result_saved_again_keeps_one_record_per_run(tmp_path):
+    a = Store(tmp_path / "a")
+    a.save(planted((0, 1), provenance={"device": "x", "wall_s": 1.0}))
+    back = a.load(CFG.replace(seeds=(0, 1)))
+    assert "runs" in back.provenance and "kept" in back.provenance
+    b = Store(tmp_path / "b")
+    b.save(back)
+    (run,) = b.runs(CFG)
+    assert "runs" not in run and "kept" not in run and run["device"] == "x" and run["seeds"] == [0, 1]
