@@ -97,7 +97,7 @@ def fit_joint_law(widths, budgets, losses, form: str = "sum+floor") -> JointFit:
     ll = np.log(l)
 
     def resid(p):
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             return np.log(_predict(form, p, n, t)) - ll
 
     scale = float(np.log(np.max(l)))

@@ -19,7 +19,8 @@ from .minima import BUDGET_WIDTHS, runs
 from .scales import SCALING_WIDTHS
 from .study import main_sweep
 
-__all__ = ["REFERENCE", "load", "alpha_table", "joint_fits", "compute_optimal", "HELD_WIDTHS", "HELD_BUDGETS"]
+__all__ = ["REFERENCE", "load", "alpha_table", "alpha_frame", "alpha_numbers", "joint_fits", "joint_frame",
+           "joint_numbers", "best_form", "compute_optimal", "HELD_WIDTHS", "HELD_BUDGETS"]
 
 #: The budget every other is compared with: the paper's 50,000 steps.
 REFERENCE = 50_000
@@ -121,4 +122,87 @@ def compute_optimal(fit: joint.JointFit, computes, points: int = 100, widths=BUD
         n_star, l_star = joint.compute_optimal_width(fit, k, points, grid)
         out.append({"compute": float(k), "N": n_star, "T": float(k / (n_star * points)), "loss": l_star,
                     "at_edge": n_star in (grid[0], grid[-1])})
+    return out
+
+
+def _ci(x: float, ci, fmt: str = ".2f") -> str:
+    return f"{x:{fmt}} [{ci[0]:{fmt}}, {ci[1]:{fmt}}]"
+
+
+def alpha_frame(rows: list[dict[str, Any]]):
+    """:func:`alpha_table`'s rows as a pandas DataFrame for the page: α and each Δα with its 95%
+    interval ("decided" where the interval excludes 0), the seeds, the medians at the ends."""
+    import pandas as pd
+
+    def delta(r, key):
+        if key not in r:
+            return ""
+        lo, hi = r[f"{key}_ci"]
+        return _ci(r[key], r[f"{key}_ci"], "+.2f") + ("" if lo <= 0 <= hi else " *")
+
+    out = []
+    for r in rows:
+        ws = list(r["medians"])
+        out.append({"T (steps)": f"{r['T']:,}", "seeds": r["seeds"], "α": _ci(r["alpha"], r["alpha_ci"]),
+                    "Δα vs the first": delta(r, "delta_ref"), "Δα vs the previous": delta(r, "delta_prev"),
+                    f"median at {ws[0]}": f"{r['medians'][ws[0]]:.2e}",
+                    f"median at {ws[-1]}": f"{r['medians'][ws[-1]]:.2e}"})
+    return pd.DataFrame(out).set_index("T (steps)")
+
+
+def joint_frame(fits: Mapping[str, Mapping[str, Any]]):
+    """:func:`joint_fits` as a pandas DataFrame: each form's parameters, its rms misfit over the
+    points it was fitted to and over the held-out ones (decades of the loss)."""
+    import pandas as pd
+
+    return pd.DataFrame({form: {"parameters": ", ".join(f"{k} = {v:.3g}" for k, v in f["params"].items()),
+                                "rms, all points (decades)": f"{f['rms']:.3f}",
+                                "rms, held out (decades)": f"{f['held_rms']:.3f}",
+                                "held-out points": f["held_points"]} for form, f in fits.items()}).T
+
+
+def alpha_numbers(rows: list[dict[str, Any]], small: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The page's numbers of :func:`alpha_table` (and of its narrow-width twin ``small``), as
+    formatted text: "alpha_first", "alpha_last", "T_last", "alpha_<T>", "dref_<T>",
+    "dprev_<T>" (with intervals), and "small_first", "small_last"."""
+    out: dict[str, Any] = {}
+    for r in rows:
+        t = r["T"]
+        out[f"alpha_{t}"] = _ci(r["alpha"], r["alpha_ci"])
+        for key, name in (("delta_ref", "dref"), ("delta_prev", "dprev")):
+            if key in r:
+                out[f"{name}_{t}"] = _ci(r[key], r[f"{key}_ci"], "+.2f")
+    if rows:
+        out.update(alpha_first=out[f"alpha_{rows[0]['T']}"], alpha_last=out[f"alpha_{rows[-1]['T']}"],
+                   T_first=f"{rows[0]['T']:,}", T_last=f"{rows[-1]['T']:,}",
+                   decided_prev=sum(1 for r in rows if "delta_prev" in r
+                                    and not r["delta_prev_ci"][0] <= 0 <= r["delta_prev_ci"][1]),
+                   steps_prev=sum(1 for r in rows if "delta_prev" in r))
+    for r in small or []:
+        out[f"small_{r['T']}"] = _ci(r["alpha"], r["alpha_ci"])
+    if small:
+        out.update(small_first=out[f"small_{small[0]['T']}"], small_last=out[f"small_{small[-1]['T']}"])
+    return out
+
+
+def best_form(fits: Mapping[str, Mapping[str, Any]]) -> str:
+    """The form of :func:`joint_fits` that predicts the held-out points best."""
+    return min(fits, key=lambda form: fits[form]["held_rms"])
+
+
+def joint_numbers(fits: Mapping[str, Mapping[str, Any]], budgets: Mapping[int, Any], held_widths=HELD_WIDTHS,
+                  held_budgets=HELD_BUDGETS) -> dict[str, Any]:
+    """The page's numbers of :func:`joint_fits`: the held-out widths and budgets, the best form,
+    its parameters and its misfits (decades), and the worst form's held-out misfit."""
+    out = {"held_widths": ", ".join(map(str, held_widths)),
+           "held_budgets": ", ".join(f"{t:,}" for t in held_budgets if t in budgets) or "none stored yet"}
+    if fits:
+        b = best_form(fits)
+        worst = max(fits, key=lambda form: fits[form]["held_rms"])
+        out.update(best_form=b, best_params=", ".join(f"{k} = {v:.3g}" for k, v in fits[b]["params"].items()),
+                   best_rms=f"{fits[b]['rms']:.2f}", best_held=f"{fits[b]['held_rms']:.2f}", worst_form=worst,
+                   worst_held=f"{fits[worst]['held_rms']:.2f}", budgets_fitted=len(budgets))
+    else:
+        out.update(best_form="not run yet", best_params="", best_rms="", best_held="", worst_form="", worst_held="",
+                   budgets_fitted=len(budgets))
     return out

@@ -80,10 +80,10 @@ def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[in
     elif scale == "smoke":
         long_cfg = scale_config("smoke", seeds=4, steps=2000, target="x2", activation="silu", curve_grid="log")
         base = scale_config("smoke", seeds=4, steps=300, target="x2", activation="silu")
-        widths = (10, 20, 30)
+        widths = (10, 30)
         budget = {t: scale_config("smoke", seeds=4, steps=t, target="x2", activation="silu", curve_grid="log")
                   for t in (1000, 2000)}
-        budget_widths = (2, 10, 30)
+        budget_widths = (2, 4, 10, 30)
     else:
         raise ValueError(f"unknown scale {scale!r}; valid scales: 'full', 'smoke'")
     return {"long": {f"SiLU {long_cfg.steps:,} steps": (long_cfg, widths)},

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..analysis import paired
+from ..analysis import fits, paired
 from ..backends.lbfgs import lbfgs_network
 from ..data import training_data
 from ..results import Results, curve_steps
@@ -20,10 +20,13 @@ from .derived import derived_result
 from .minima import load as load_stage, runs
 from .scales import SCALING_WIDTHS
 
-__all__ = ["PAPER_CELL", "cells", "paired_table", "best_per_width", "lbfgs_from_adam"]
+__all__ = ["PAPER_CELL", "LBFGS_NETWORKS", "cells", "paired_table", "paired_frame", "map_numbers", "best_per_width",
+           "sgd_best", "lbfgs_from_adam", "lbfgs_frame", "lbfgs_numbers", "c11_c17_by_budget"]
 
 #: The map's cell that is the paper's protocol (its networks are the main sweep's first seeds).
 PAPER_CELL = "Adam lr 0.01"
+#: Adam's trained networks per width that L-BFGS is started from (:func:`lbfgs_from_adam`).
+LBFGS_NETWORKS = 50
 
 
 def cells(scale: str = "full", store=None) -> dict[str, dict[int, Results]]:
@@ -111,3 +114,123 @@ def lbfgs_from_adam(sweep: Mapping[int, Results], networks: int, steps: int = 50
         if got is not None:
             out[w] = got
     return out
+
+
+def paired_frame(rows: list[dict[str, Any]]):
+    """:func:`paired_table`'s rows as a pandas DataFrame for the page ("*": Δα's interval excludes 0)."""
+    import pandas as pd
+
+    out = {}
+    for r in rows:
+        ws = [k for k in r if k.startswith("median at ")]
+        d = {"seeds": r["seeds"]}
+        if "alpha" in r:
+            lo, hi = r["delta_ci"]
+            d["α"] = f"{r['alpha']:.2f} [{r['alpha_ci'][0]:.2f}, {r['alpha_ci'][1]:.2f}]"
+            d[f"Δα vs {PAPER_CELL}"] = (f"{r['delta']:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+                                        + ("" if lo <= 0 <= hi else " *"))
+        else:
+            d["α"] = d[f"Δα vs {PAPER_CELL}"] = "diverged"
+        d.update({k: f"{r[k]:.1e}" for k in ws})
+        out[r["cell"]] = d
+    return pd.DataFrame(out).T
+
+
+def map_numbers(rows: list[dict[str, Any]], map_cells: Mapping[str, Mapping[int, Results]]) -> dict[str, Any]:
+    """The page's numbers of :func:`paired_table`: the seeds per cell, the range of α over the
+    cells, the Adam cells with and without the decay, and how many Δα are decided."""
+    out: dict[str, Any] = {"map_seeds": min((r["seeds"] for r in rows), default=0)}
+    alphas = {r["cell"]: r for r in rows if "alpha" in r}
+    if alphas:
+        lo = min(alphas, key=lambda c: alphas[c]["alpha"])
+        hi = max(alphas, key=lambda c: alphas[c]["alpha"])
+        out.update(map_alpha_lo=f"{alphas[lo]['alpha']:.2f}", map_lo_at=lo, map_alpha_hi=f"{alphas[hi]['alpha']:.2f}",
+                   map_hi_at=hi, map_decided=sum(1 for r in alphas.values() if r["cell"] != PAPER_CELL
+                                                 and not r["delta_ci"][0] <= 0 <= r["delta_ci"][1]),
+                   map_cells=len(alphas) - (PAPER_CELL in alphas))
+        for family, test in (("decay", lambda c: c.startswith("Adam") and "no decay" not in c),
+                             ("nodecay", lambda c: c.startswith("Adam") and "no decay" in c),
+                             ("sgd", lambda c: c.startswith("SGD"))):
+            a = [alphas[c]["alpha"] for c in alphas if test(c)]
+            if a:
+                out[f"{family}_alpha_lo"], out[f"{family}_alpha_hi"] = f"{min(a):.2f}", f"{max(a):.2f}"
+    return out
+
+
+def sgd_best(map_cells: Mapping[str, Mapping[int, Results]], widths=SCALING_WIDTHS, n_boot: int = 1000) -> dict:
+    """SGD at its best learning rate per width (:func:`best_per_width`, chosen after the data):
+    {"picks": {N: lr}, "alpha", "delta" (against the paper's Adam on the same seeds, paired),
+    "median_ratio_50" (SGD's best median over Adam's at the widest width)}."""
+    if not any(c.startswith("SGD") for c in map_cells):
+        return {}
+    pick, best = best_per_width(map_cells, "SGD", widths)
+    la, lb, n = _common(best, map_cells[PAPER_CELL], widths)
+    p = paired.paired_exponents(widths, la, lb, n_boot)
+    return {"picks": {w: map_cells[pick[w]][w].config.lr for w in widths}, "seeds": n,
+            "alpha": f"{p.alpha_a:.2f} [{p.alpha_a_ci[0]:.2f}, {p.alpha_a_ci[1]:.2f}]",
+            "delta": f"{p.delta:+.2f} [{p.delta_ci[0]:+.2f}, {p.delta_ci[1]:+.2f}]",
+            "decided": "decided" if not p.delta_ci[0] <= 0 <= p.delta_ci[1] else "undecided",
+            "ratio_last": f"{np.median(la[-1]) / np.median(lb[-1]):.2g}",
+            "ratio_first": f"{np.median(la[0]) / np.median(lb[0]):.2g}"}
+
+
+def lbfgs_frame(from_adam: Mapping[int, Mapping[str, list]], map_cells: Mapping[str, Mapping[int, Results]]):
+    """L-BFGS from the initialisation (the map's cell) and from Adam's networks, per width: the
+    medians before and after, and how each run ended."""
+    import pandas as pd
+
+    init = map_cells.get("L-BFGS", {})
+    rows = {}
+    for w, r in sorted(from_adam.items()):
+        stops = pd.Series(r["stops"]).value_counts()
+        rows[w] = {"networks": len(r["after"]), "Adam (start)": f"{np.median(r['before']):.1e}",
+                   "L-BFGS from Adam": f"{np.median(r['after']):.1e}",
+                   "improvement": f"{np.median(r['before']) / np.median(r['after']):.2g}×",
+                   "L-BFGS from init": f"{np.median(init[w].train_mse):.1e}" if w in init else "not run yet",
+                   "stopped by": "; ".join(f"{m[:40]} ({k})" for m, k in stops.items())}
+    return pd.DataFrame(rows).T.rename_axis("N")
+
+
+def lbfgs_numbers(from_adam: Mapping[int, Mapping[str, list]], map_cells: Mapping[str, Mapping[int, Results]]
+                  ) -> dict[str, Any]:
+    """The page's numbers of :func:`lbfgs_frame`: the networks, the improvement factor range, α of
+    L-BFGS from Adam and from the initialisation over the widths where both exist."""
+    out: dict[str, Any] = {"lbfgs_networks": len(next(iter(from_adam.values()))["after"]) if from_adam else 0}
+    if from_adam:
+        f = {w: np.median(r["before"]) / np.median(r["after"]) for w, r in from_adam.items()}
+        out.update(lbfgs_gain_lo=f"{min(f.values()):.2g}", lbfgs_gain_hi=f"{max(f.values()):.2g}")
+        ws = sorted(from_adam)
+        if len(ws) >= 2:
+            fit = fits.fit_exponent(ws, [np.median(from_adam[w]["after"]) for w in ws])
+            out["lbfgs_adam_alpha"] = f"{fit.alpha:.2f}"
+    init = map_cells.get("L-BFGS", {})
+    if len(init) >= 2:
+        ws = sorted(init)
+        out["lbfgs_init_alpha"] = f"{fits.fit_exponent(ws, [np.median(init[w].train_mse) for w in ws]).alpha:.2f}"
+    return out
+
+
+def c11_c17_by_budget(budgets: Mapping[int, Mapping[int, Results]], ts) -> Any:
+    """C11 and C17 measured on the networks of each budget in ``ts`` (the budget runs have no
+    width 1, so C11 compares N = 4, 20 and 40 with their halves; C17 has no width 1000): a
+    pandas DataFrame of their verdicts and headline numbers per budget."""
+    import pandas as pd
+
+    from .appendices import measure_c17
+    from .sections import measure_c11
+
+    rows = {}
+    for t in ts:
+        sw = budgets.get(t)
+        if not sw:
+            continue
+        label = f"{t:,} steps ({len(next(iter(sw.values())).seeds)} seeds)"
+        c11 = measure_c11(sw)
+        nets = {w: sw[w] for w in (10, 30, 50) if w in sw}
+        row = {"C11 ratios": c11.headline.removeprefix("ratios ")}
+        if nets:
+            c17 = measure_c17(nets)
+            row.update({"C17 good pairs": ", ".join(f"N={w}: {c17.numbers['good'][w]:.2f}" for w in nets),
+                        "C17 independent tickets": ", ".join(f"N={w}: {c17.numbers['rank'][w]:.2f}" for w in nets)})
+        rows[label] = row
+    return pd.DataFrame(rows).T.rename_axis("budget")
