@@ -215,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             cfg = _config(a, bench)
             dev = resolve_device(a.device)
-            resolve_backend(a.backend, cfg, dev, cfg.points)  # 'compiled' where it cannot compile fails here
+            for w in [cfg.width] if bench else a.widths:  # a backend that cannot train a width is refused here
+                resolve_backend(a.backend, cfg.replace(width=w), dev, cfg.points)
             store = None if bench or a.no_store else Store(_store(a.store).root, a.chunk_size)
             if not bench and a.no_store and (a.workers or a.scheduler):
                 raise ValueError("--workers and --scheduler need a store (the workers write into it); drop --no-store")

@@ -122,11 +122,17 @@ def sweep(
             must see the store's folder (:func:`nslkit.cluster.client_for`).
         chunk_size: seeds per chunk for newly written files (default the store's, 100).
 
-    Warns :class:`DivergenceWarning` (one line) when newly trained networks diverged.
+    Warns :class:`DivergenceWarning` (one line) when newly trained networks diverged. A
+    ``backend`` named that cannot train ``cfg`` at one of the widths raises ValueError before
+    anything is read, written or trained.
     """
     if on_corrupt not in ("recompute", "raise"):
         raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
     widths = list(widths)
+    if train and backend != "auto":  # a backend named that cannot train this: refused before anything is done
+        dev = resolve_device(device)
+        for w in widths:
+            resolve_backend(backend, cfg.replace(width=w), dev, cfg.points)
     st = _as_store(store, chunk_size)
     if st is None:
         if client is not None:
