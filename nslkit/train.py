@@ -60,7 +60,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int) -> str:
+def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int, probe: bool = True) -> str:
     """The backend to use ("eager", "compiled", "triton", "loop" or "triton_loop") for ``backend``
     in :data:`BACKENDS`.
 
@@ -78,6 +78,10 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     chosen only when asked for: it has passed its tests under Triton's interpreter but has not
     yet run on a GPU. L-BFGS runs its own NumPy code whatever eager or compiled backend is named
     (:func:`train`).
+
+    ``probe=False`` decides "auto" without asking this machine (numba, triton and
+    ``torch.compile`` count as working; nothing is compiled): the backend a machine with
+    everything installed would pick, as the cost model of ``reproduce --dry-run`` needs it.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -88,12 +92,13 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     if cfg.optimizer == "lbfgs":
         return "eager" if backend == "auto" else backend  # unused: lbfgs is NumPy, one network at a time
     if backend == "auto":
-        if device.type == "cuda" and backend_supports("triton", cfg) and _triton_step().available("cuda"):
+        if (device.type == "cuda" and backend_supports("triton", cfg)
+                and (not probe or _triton_step().available("cuda"))):
             return "triton"
         work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
-        if device.type == "cpu" and work >= LOOP_THRESHOLD and _loop().supports(cfg) and _loop().available():
+        if device.type == "cpu" and work >= LOOP_THRESHOLD and _loop().supports(cfg) and (not probe or _loop().available()):
             return "loop"
-        backend = "compiled" if work >= COMPILE_THRESHOLD and compile_works(device.type) else "eager"
+        backend = "compiled" if work >= COMPILE_THRESHOLD and (not probe or compile_works(device.type)) else "eager"
     elif backend == "compiled" and not compile_works(device.type):
         raise ValueError("backend 'compiled' was asked for but torch.compile does not work here; use 'eager'")
     return backend
@@ -156,10 +161,10 @@ def refusal(backend: str, cfg: TrainConfig, device: torch.device) -> str:
     for group in _SCOPE:
         others = {f: getattr(ref, f) for g in _SCOPE if g is not group for f in g}
         try:
-            probe = cfg.replace(**others)
+            trial = cfg.replace(**others)
         except ValueError:  # a combination the config itself refuses: not informative
             continue
-        if not backend_supports(backend, probe):
+        if not backend_supports(backend, trial):
             blamed.append(_describe(cfg, group[0]))
     what = " and ".join(blamed) if blamed else "this combination of " + ", ".join(
         _describe(cfg, g[0]) for g in _SCOPE)
