@@ -1,7 +1,8 @@
 """Every notebook: the conventions, and a papermill run at smoke scale.
 
-nbval (``pytest --nbval-lax``, configured in pyproject.toml) separately executes each notebook
-at its default scale, which reads the committed results.
+nbval (``make test`` passes ``notebooks`` to pytest; ``--nbval-lax`` is in pyproject.toml)
+executes each notebook at its default scale, which reads the committed results, and the book
+build reuses those executions (notebooks/conftest.py).
 """
 from pathlib import Path
 

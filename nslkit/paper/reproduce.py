@@ -9,7 +9,7 @@ through :func:`nslkit.sweep`, so they resume after a kill exactly as ``train`` d
 chunk of 100 seeds is never trained again. Then come two stages that need a checkout of the
 repository: ``notebooks`` executes every chapter at the scale with papermill (which computes the
 derived results the chapters keep in ``results/derived/``) and ``book`` runs
-``jupyter-book build book -W``.
+``jupyter-book build book -W --all`` on an emptied execution cache.
 
 Scales: ``smoke`` (8 seeds × 500 steps: minutes on a CPU, for tests), ``cpu`` (100 seeds ×
 50,000 steps; the products at 100 seeds), ``paper`` (1000 seeds × 50,000 steps; the products at
@@ -275,8 +275,10 @@ def _book(store: Store) -> None:
     exe = shutil.which("jupyter-book", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if exe is None:
         raise RuntimeError("jupyter-book is not installed (pip install -e '.[book]')")
-    p = subprocess.run([exe, "build", "book", "-W"], cwd=root, env={**os.environ, "NSLKIT_RESULTS": str(store.root)},
-                       capture_output=True, text=True)
+    # the book's execution cache keys on cell source alone: outputs made from another store must not be reused
+    shutil.rmtree(root / "book" / "_build" / ".jupyter_cache", ignore_errors=True)
+    p = subprocess.run([exe, "build", "book", "-W", "--all"], cwd=root,
+                       env={**os.environ, "NSLKIT_RESULTS": str(store.root)}, capture_output=True, text=True)
     if p.returncode:
         raise RuntimeError(f"jupyter-book build failed (exit {p.returncode}): {p.stdout[-2000:]}{p.stderr[-2000:]}")
 
