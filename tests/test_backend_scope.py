@@ -85,3 +85,15 @@ def test_triton_loop_names_the_width_it_cannot_train():
         resolve_backend("triton_loop", cfg, CPU, cfg.points)
     with pytest.raises(ValueError, match=rf"does not train width {cfg.width}"):  # any width of a sweep
         nk.train_widths(cfg.replace(width=2), [2, cfg.width], "cpu", backend="triton_loop", progress=False)
+
+
+def test_compiling_shows_no_deprecation_warning_of_torchs_own():
+    # torch 2.13's Inductor imports torch/utils/mkldnn.py, whose torch.jit.script_method warns on import;
+    # nslkit.backends.compiled imports Inductor with that one warning silenced (a fresh process: imports happen once)
+    import subprocess
+    import sys
+
+    code = "from nslkit.backends.compiled import compile_works; assert compile_works('cpu')"
+    p = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "script_method" not in p.stderr, p.stderr
