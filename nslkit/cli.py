@@ -1,4 +1,5 @@
-"""Command line: ``python -m nslkit train …``, ``bench …`` and ``migrate …``.
+"""Command line: ``python -m nslkit train …``, ``bench …``, ``reproduce …``, ``status …`` and
+``migrate …``.
 
 Bad input prints one line naming the bad value and the valid choices, and exits with 2.
 Progress bars and warnings (one line each) go to stderr; ``--json`` prints one JSON object to
