@@ -14,7 +14,7 @@ from .config import CURVE_GRIDS, TrainConfig
 from .data import test_data, training_data
 from .population import Population, evaluate_mse
 
-__all__ = ["Results", "curve_steps", "collect", "diverged"]
+__all__ = ["Results", "curve_steps", "collect", "diverged", "LEARNT_NOTHING_RTOL"]
 
 
 @dataclass
@@ -121,10 +121,16 @@ def collect(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y
     )
 
 
+#: A network whose final training MSE is within this relative tolerance of Var(y), the MSE of the
+#: constant network at the mean, or above it, learnt nothing (:func:`diverged`).
+LEARNT_NOTHING_RTOL = 1e-3
+
+
 def diverged(res: Results) -> int:
-    """How many networks of ``res`` ended with a training MSE above the target's variance on the
-    training points (worse than predicting their mean: they diverged or learnt nothing) or not
-    finite."""
+    """How many networks of ``res`` learnt nothing or diverged: their final training MSE is not
+    finite, or at least (1 − :data:`LEARNT_NOTHING_RTOL`) times the target's variance on the
+    training points (Var(y), what the constant network at the mean of y scores: one that ended
+    there, or worse, learnt nothing)."""
     var = float(training_data(res.config)[1].var(unbiased=False))
     mse = np.asarray(res.train_mse, dtype=np.float64)
-    return int(np.sum(~np.isfinite(mse) | (mse > var)))
+    return int(np.sum(~np.isfinite(mse) | (mse >= var * (1 - LEARNT_NOTHING_RTOL))))

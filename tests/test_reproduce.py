@@ -44,13 +44,43 @@ def test_status_on_main_lacks_only_what_is_gpu_only():
 
 
 def test_dry_run_estimates_and_trains_nothing(tmp_path):
-    p = _cli("reproduce", "--scale", "smoke", "--dry-run", "--only", "main", "wide", "--store", str(tmp_path / "r"))
+    p = _cli("reproduce", "--scale", "cpu", "--dry-run", "--only", "main", "wide", "products", "--store",
+             str(tmp_path / "r"))
     out, err = p.communicate(timeout=300)
     assert p.returncode == 0, err
+    assert err == "", err  # no warning (torch.jit's deprecation came from compiling a calibration run)
     lines = out.splitlines()
-    assert lines[0].startswith("main: 208 networks to train") and "about" in lines[0], out  # 2 × 13 widths × 8
-    assert lines[1].startswith("wide: 1 networks to train"), out
-    assert not list((tmp_path / "r").glob("*.npz"))
+    assert lines[0].startswith("main: 2,600 networks to train") and " on 1 CPU thread" in lines[0], out  # 2 × 13 × 100
+    assert lines[1].startswith("wide: 1 network to train"), out
+    assert lines[2].startswith("products: 3,600 networks to train, 3.20e+12 element-steps, about "), out
+    assert lines[3].startswith("(priced from the wall times of "), out
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_dry_run_trains_nothing_and_says_the_same_twice(tmp_path, monkeypatch):
+    import torch
+
+    import nslkit.train
+
+    def boom(*a, **k):
+        raise AssertionError("a dry run trained or compiled")
+
+    for module, name in ((rp, "sweep"), (rp, "train"), (nslkit.train, "train"), (nslkit.train, "train_widths"),
+                         (torch, "compile")):
+        monkeypatch.setattr(module, name, boom, raising=False)
+    runs = []
+    for _ in range(2):
+        lines = []
+        assert rp.reproduce("paper", Store(tmp_path / "r"), ["main", "products"], "cpu", dry_run=True,
+                            echo=lines.append, threads=2) == 0
+        runs.append(lines)
+    assert runs[0] == runs[1]
+    main, products = runs[0][:2]
+    assert main.startswith("main: 26,000 networks to train, 2.14e+12 element-steps, about ") and "2 CPU threads" in main
+    # the GPU-only products get a time too, on the GPU the committed results were measured on
+    assert "36,000 networks declared GPU-only, 3.20e+13 element-steps, about " in products
+    assert products.endswith("on one NVIDIA H200"), products
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_killed_stage_resumes_where_it_stopped(tmp_path):
