@@ -9,14 +9,19 @@ per second at one shape. :func:`cost` prices W element-steps in k chunks of one 
 device, the backend ``auto`` would pick there, dtype, activation, one input or several) from
 the measurements most like it:
 
-* stored runs: seconds = k·a + W / (r·T), a (the fixed cost of a chunk: set-up, compilation,
-  the test grid) and r (element-steps per second and thread) fitted by non-negative least
-  squares on relative error, T the threads (a CPU's record names its own; a GPU counts as one);
-* bench rows alone (a backend no stored run used, such as the numba loop kernel): a = 0 and r
-  their median rate per thread.
+* stored runs: seconds = k·a + S·b + W / (r·T), a (the fixed cost of a chunk: set-up,
+  compilation, the test grid), b (the cost of one network's step whatever its size: the
+  per-network overhead that dominates at widths 1-4) and r (element-steps per second and
+  thread) fitted by non-negative least squares on relative error, S the network-steps (seeds ×
+  steps), T the threads (a CPU's record names its own; a GPU counts as one);
+* bench rows, where the bench measured the backend (such as the numba loop kernel): a = 0 and r
+  their median rate per thread. The bench runs on an idle machine by rule; a stored run's wall
+  time includes whatever shared the machine with it (this CPU's α(T) runs ran two at a time), so
+  the bench's rates come first and stored runs price only the backends it never measured.
 
-The range is the spread of the measurements about the model: the 10th to 90th percentile of
-measured over modelled seconds of the stored runs, or the highest and lowest bench rate. Each
+The estimate is the model times the median of measured over modelled seconds of the stored runs,
+and the range their 10th to 90th percentile (a fit on relative error need not centre the ratio
+on 1), or the highest and lowest bench rate. Each
 GPU model is its own kind; runs declared GPU-only are priced on the GPU with the most
 measurements (:func:`gpu_name`). The model knows nothing of a CPU it has no measurement of: its
 CPU rates are those of the machine that made them, per thread.
@@ -57,6 +62,7 @@ class Sample:
     work: float  # element-steps
     chunks: int
     seconds: float
+    net_steps: float = 0.0  # seeds × steps of a stored run (bench rows: 0)
 
     @property
     def kind(self) -> str:
@@ -99,12 +105,14 @@ def _stored_runs(stores: Iterable[Store]) -> list[Sample]:
                 if not isinstance(r.get("wall_s"), (int, float)) or "backend" not in r or "device" not in r:
                     continue
                 key = json.dumps({k: v for k, v in r.items() if k != "seeds"}, sort_keys=True)
-                run = runs.setdefault(key, {"record": r, "cfg": cfg, "multi": dim > 1, "work": 0.0, "chunks": 0})
+                run = runs.setdefault(key, {"record": r, "cfg": cfg, "multi": dim > 1, "work": 0.0, "chunks": 0,
+                                           "net": 0.0})
                 run["work"] += _count(r["seeds"]) * steps
+                run["net"] += _count(r["seeds"]) * cfg["steps"]
                 run["chunks"] += 1
     return [Sample(str(u["record"]["device"]), str(u["record"]["backend"]), u["cfg"].get("dtype", "float64"),
                    u["cfg"].get("activation", "silu"), u["multi"], u["work"], u["chunks"],
-                   float(u["record"]["wall_s"]))
+                   float(u["record"]["wall_s"]), u["net"])
             for _, u in sorted(runs.items()) if u["record"]["wall_s"] > 0]
 
 
@@ -161,6 +169,8 @@ def cost(cfg: TrainConfig, seeds: int, kind: str, threads: int, measured: Sequen
     pool = [s for s in measured if s.kind == kind and s.backend == backend]
     if not pool:
         return None
+    bench = [s for s in pool if not s.chunks]
+    pool = bench or pool  # the bench's idle-machine rates come first
     multi = cfg.dim > 1
 
     def likeness(s: Sample) -> int:
@@ -171,21 +181,22 @@ def cost(cfg: TrainConfig, seeds: int, kind: str, threads: int, measured: Sequen
     work, k, t = float(seeds) * cfg.width * cfg.points * cfg.steps, math.ceil(seeds / CHUNK_SIZE), max(1, threads)
     runs = [s for s in pool if s.chunks]
     if runs:
-        a, r, ratio = _fit(runs)
-        seconds = k * a + work / (r * t)
-        lo, hi = np.percentile(ratio, SPREAD)
-        return Cost(seconds, seconds * float(lo), seconds * float(hi))
+        a, b, r, ratio = _fit(runs)
+        seconds = k * a + float(seeds) * cfg.steps * b + work / (r * t)
+        mid, lo, hi = np.percentile(ratio, (50, *SPREAD))
+        return Cost(seconds * float(mid), seconds * float(lo), seconds * float(hi))
     rates = np.array([s.work / s.seconds / s.threads for s in pool])
     return Cost(work / (float(np.median(rates)) * t), work / (float(rates.max()) * t), work / (float(rates.min()) * t))
 
 
-def _fit(runs: Sequence[Sample]) -> tuple[float, float, np.ndarray]:
-    """(a, r, measured / modelled seconds of each run) of seconds = chunks·a + work / (r·threads)."""
+def _fit(runs: Sequence[Sample]) -> tuple[float, float, float, np.ndarray]:
+    """(a, b, r, measured / modelled seconds of each run) of
+    seconds = chunks·a + net_steps·b + work / (r·threads)."""
     from scipy.optimize import nnls
 
-    A = np.array([[s.chunks, s.work / s.threads] for s in runs])  # (runs, 2)
+    A = np.array([[s.chunks, s.net_steps, s.work / s.threads] for s in runs])  # (runs, 3)
     t = np.array([s.seconds for s in runs])
-    (a, inv_r), _ = nnls(A / t[:, None], np.ones(len(runs)))  # relative error: each run counts alike
-    if inv_r <= 0:  # the fixed cost explains every run: rate from the total instead
-        a, inv_r = 0.0, float(t.sum() / A[:, 1].sum())
-    return float(a), 1.0 / float(inv_r), t / (A @ [a, inv_r])
+    (a, b, inv_r), _ = nnls(A / t[:, None], np.ones(len(runs)))  # relative error: each run counts alike
+    if inv_r <= 0:  # the fixed costs explain every run: rate from the total instead
+        a, b, inv_r = 0.0, 0.0, float(t.sum() / A[:, 2].sum())
+    return float(a), float(b), 1.0 / float(inv_r), t / (A @ [a, b, inv_r])

@@ -100,6 +100,8 @@ def measured(measure: Callable[..., Finding], *args, store: Store | str | os.Pat
     not kept.
     """
     cid = _claim(measure)
+    if not _reads_runs((args, kwargs)):  # a construction (C3, C4): nothing stored to key on, cheap
+        return measure(*args, **kwargs)
     args, kwargs = _narrowed(cid, measure, args, kwargs)
     digest = inputs_digest(measure, *args, **kwargs)
     code = code_closure(measure.__module__.removeprefix("nslkit.").replace(".", "/") + ".py", "paper/records.py",
@@ -120,6 +122,17 @@ def measured(measure: Callable[..., Finding], *args, store: Store | str | os.Pat
                    lambda: records.encode(measure(*args, **kwargs)), store, recompute,
                    {"files": code, "digest": code_digest(code)})
     return records.decode(data)
+
+
+def _reads_runs(value) -> bool:
+    """Whether ``value`` (arguments, nested in tuples, lists and dicts) holds stored runs."""
+    if isinstance(value, Results):
+        return True
+    if isinstance(value, dict):
+        return any(_reads_runs(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return any(_reads_runs(v) for v in value)
+    return False
 
 
 def _key(kind: str, digest: str, code: list[str]) -> str:
