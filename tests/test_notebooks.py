@@ -39,7 +39,8 @@ SMOKE_PARAMETERS = {"06_multiplication": {"widths": [1, 2, 4, 10, 20, 30]}}
 #: What a chapter must not show: a value it has not got is a dash, not NaN (chapter 9's row of the paper)
 ABSENT = {"09_distillation": (" nan", "NaN")}
 #: The scale each smoke run reports (the robustness chapter's variants run shorter than "smoke").
-SMOKE_LABELS = {"10_robustness": "4 seeds × 300 steps", "11_minima": "4 seeds × 300 steps"}
+SMOKE_LABELS = {"10_robustness": "4 seeds × 300 steps", "11_minima": "4 seeds × 300 steps",
+                "12_exponent": "4 seeds × 1,000 steps"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
