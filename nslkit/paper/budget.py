@@ -15,6 +15,7 @@ import numpy as np
 from ..analysis import joint, paired
 from ..experiment import sweep as run_sweep
 from ..results import Results
+from ..store import Store
 from .minima import BUDGET_WIDTHS, runs
 from .scales import SCALING_WIDTHS
 from .study import main_sweep
@@ -31,7 +32,8 @@ HELD_BUDGETS = (500_000,)
 
 def load(scale: str = "full", store=None, train: bool = False) -> dict[int, dict[int, Results]]:
     """{T: {N: Results}} of every budget stored (with ``train``, trained where missing), the main
-    sweep's T = 50,000 among them, every run cut to the seeds they all share at that width."""
+    sweep's T = 50,000 among them, each with every seed stored (a budget still training may hold
+    fewer: each comparison pairs the seeds its two budgets share, :func:`alpha_table`)."""
     named = runs(scale)["budget"]
     first_cfg, widths = next(iter(named.values()))
     main_scale = "paper" if scale == "full" else "smoke"
@@ -47,18 +49,26 @@ def load(scale: str = "full", store=None, train: bool = False) -> dict[int, dict
         for w in ws:
             try:
                 got.update(run_sweep(cfg, [w], store=store, train=train, progress=False))
-            except FileNotFoundError:
-                continue
+            except FileNotFoundError:  # still training: the seeds stored so far, if any
+                lacking = set(Store(store).missing(cfg.replace(width=w)))
+                have = tuple(s for s in cfg.seeds if s not in lacking)
+                if have:
+                    got.update(run_sweep(cfg.replace(seeds=have), [w], store=store, train=False, progress=False))
         if got:
             out[cfg.steps] = got
-    # pair: at each width, the seeds every budget holds
-    for w in {w for sw in out.values() for w in sw}:
-        have = [sw[w] for sw in out.values() if w in sw]
-        common = sorted(set.intersection(*(set(r.seeds) for r in have)))
-        for sw in out.values():
-            if w in sw:
-                sw[w] = sw[w].take(common)
     return dict(sorted(out.items()))
+
+
+def _pair(a: Mapping[int, Results], b: Mapping[int, Results], widths) -> tuple[list, list, int]:
+    """The losses of ``a`` and ``b`` at each of ``widths`` on the seeds both hold there, and the
+    fewest such seeds at any width."""
+    la, lb, n = [], [], []
+    for w in widths:
+        common = sorted(set(a[w].seeds) & set(b[w].seeds))
+        la.append(a[w].take(common).train_mse)
+        lb.append(b[w].take(common).train_mse)
+        n.append(len(common))
+    return la, lb, min(n)
 
 
 def _losses(sw: Mapping[int, Results], widths) -> list[np.ndarray]:
@@ -68,24 +78,28 @@ def _losses(sw: Mapping[int, Results], widths) -> list[np.ndarray]:
 def alpha_table(budgets: Mapping[int, Mapping[int, Results]], widths=SCALING_WIDTHS, n_boot: int = 1000,
                 reference: int | None = None) -> list[dict[str, Any]]:
     """One row per budget T whose runs hold every one of ``widths``: α over those widths with its
-    interval, Δα against ``reference`` (default the smallest budget: the paper's 50,000 steps)
-    and against the previous budget, each with its paired interval, the seeds per width, and the
-    median at each width."""
+    interval (on the seeds it shares with the reference), Δα against ``reference`` (default the
+    smallest budget: the paper's 50,000 steps) and against the previous budget, each with its
+    paired interval on the seeds both budgets hold ("seeds_ref", "seeds_prev": the fewest at any
+    width), the seeds stored ("seeds"), and the median at each width over every stored seed."""
     ts = [t for t in sorted(budgets) if all(w in budgets[t] for w in widths)]
     reference = ts[0] if reference is None and ts else reference
     rows = []
     for i, t in enumerate(ts):
         sw = budgets[t]
         row: dict[str, Any] = {"T": t, "seeds": min(len(sw[w].seeds) for w in widths)}
-        base = paired.paired_exponents(widths, _losses(sw, widths), _losses(budgets[reference], widths), n_boot)\
-            if reference in ts else None
-        if base is not None:
-            row.update(alpha=base.alpha_a, alpha_ci=base.alpha_a_ci, delta_ref=base.delta, delta_ref_ci=base.delta_ci)
+        if reference in ts and t != reference:
+            la, lb, n = _pair(sw, budgets[reference], widths)
+            base = paired.paired_exponents(widths, la, lb, n_boot)
+            row.update(alpha=base.alpha_a, alpha_ci=base.alpha_a_ci, delta_ref=base.delta, delta_ref_ci=base.delta_ci,
+                       seeds_ref=n)
+        else:  # the reference itself: α on all its seeds
+            fit = paired.paired_exponents(widths, _losses(sw, widths), _losses(sw, widths), n_boot)
+            row.update(alpha=fit.alpha_a, alpha_ci=fit.alpha_a_ci)
         if i > 0:
-            prev = paired.paired_exponents(widths, _losses(sw, widths), _losses(budgets[ts[i - 1]], widths), n_boot)
-            row.update(previous=ts[i - 1], delta_prev=prev.delta, delta_prev_ci=prev.delta_ci)
-            if base is None:
-                row.update(alpha=prev.alpha_a, alpha_ci=prev.alpha_a_ci)
+            la, lb, n = _pair(sw, budgets[ts[i - 1]], widths)
+            prev = paired.paired_exponents(widths, la, lb, n_boot)
+            row.update(previous=ts[i - 1], delta_prev=prev.delta, delta_prev_ci=prev.delta_ci, seeds_prev=n)
         row["medians"] = {w: float(np.median(sw[w].train_mse)) for w in widths}
         rows.append(row)
     return rows
@@ -143,7 +157,8 @@ def alpha_frame(rows: list[dict[str, Any]]):
     out = []
     for r in rows:
         ws = list(r["medians"])
-        out.append({"T (steps)": f"{r['T']:,}", "seeds": r["seeds"], "α": _ci(r["alpha"], r["alpha_ci"]),
+        paired = f" ({r['seeds_ref']:,} paired)" if "seeds_ref" in r else ""
+        out.append({"T (steps)": f"{r['T']:,}", "seeds": f"{r['seeds']:,}{paired}", "α": _ci(r["alpha"], r["alpha_ci"]),
                     "Δα vs the first": delta(r, "delta_ref"), "Δα vs the previous": delta(r, "delta_prev"),
                     f"median at {ws[0]}": f"{r['medians'][ws[0]]:.2e}",
                     f"median at {ws[-1]}": f"{r['medians'][ws[-1]]:.2e}"})
