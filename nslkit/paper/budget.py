@@ -15,8 +15,7 @@ import numpy as np
 from ..analysis import joint, paired
 from ..experiment import sweep as run_sweep
 from ..results import Results
-from ..store import Store
-from .minima import BUDGET_WIDTHS, runs
+from .minima import BUDGET_WIDTHS, runs, stored_part
 from .scales import SCALING_WIDTHS
 from .study import main_sweep
 
@@ -50,10 +49,9 @@ def load(scale: str = "full", store=None, train: bool = False) -> dict[int, dict
             try:
                 got.update(run_sweep(cfg, [w], store=store, train=train, progress=False))
             except FileNotFoundError:  # still training: the seeds stored so far, if any
-                lacking = set(Store(store).missing(cfg.replace(width=w)))
-                have = tuple(s for s in cfg.seeds if s not in lacking)
-                if have:
-                    got.update(run_sweep(cfg.replace(seeds=have), [w], store=store, train=False, progress=False))
+                part = stored_part(cfg, w, store)
+                if part is not None:
+                    got[w] = part
         if got:
             out[cfg.steps] = got
     return dict(sorted(out.items()))

@@ -25,11 +25,12 @@ from ..config import TrainConfig
 from ..data import test_data, training_data
 from ..experiment import sweep as run_sweep
 from ..results import Results
+from ..store import Store
 from .derived import derived_result
 from .scales import SCALING_WIDTHS, scale_config
 
 __all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "SGD_LRS", "LBFGS_SEEDS", "BUDGETS",
-           "BUDGET_SEEDS", "BUDGET_WIDTHS", "RECORD", "runs",
+           "BUDGET_SEEDS", "BUDGET_WIDTHS", "RECORD", "runs", "stored_part",
            "map_label", "load", "polished", "construction_polished", "knot_polished", "alpha_series", "summary"]
 
 #: The source files whose code the derived results of this module run, and the version of the
@@ -104,8 +105,21 @@ def load(stage: str, scale: str = "full", store=None, train: bool = False) -> di
             try:
                 out[name].update(run_sweep(cfg, [w], store=store, train=train, progress=False))
             except FileNotFoundError:
-                continue
+                got = stored_part(cfg, w, store)
+                if got is not None:
+                    out[name][w] = got
     return out
+
+
+def stored_part(cfg: TrainConfig, width: int, store=None) -> Results | None:
+    """The networks of ``cfg`` at ``width`` stored so far (a run still training across sessions
+    holds some of its seeds), or None when none is; never trains."""
+    cfg = cfg.replace(width=width)
+    lacking = set(Store(store).missing(cfg))
+    have = tuple(s for s in cfg.seeds if s not in lacking)
+    if not have:
+        return None
+    return run_sweep(cfg.replace(seeds=have), [width], store=store, train=False, progress=False)[width]
 
 
 def map_label(cfg: TrainConfig) -> str:

@@ -30,7 +30,8 @@ LBFGS_NETWORKS = 50
 
 
 def cells(scale: str = "full", store=None) -> dict[str, dict[int, Results]]:
-    """{cell: {N: Results}} of every map cell stored at all of its widths."""
+    """{cell: {N: Results}} of every map cell stored at all of its widths (at the seeds stored so
+    far where a cell is still training: each comparison pairs the seeds both cells hold)."""
     want = runs(scale)["map"]
     got = load_stage("map", scale, store)
     return {name: sw for name, sw in got.items() if len(sw) == len(want[name][1])}
