@@ -67,7 +67,7 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     "auto" is the Triton kernel on CUDA when triton is installed and the optimiser is Adam (the
     kernel's only one). On the CPU it is "loop" (:mod:`nslkit.backends.loop`, numba: whole
     segments of the schedule in one kernel, parallel over networks) for runs of at least
-    :data:`LOOP_THRESHOLD` element-steps that it supports (Adam, one input, SiLU/ReLU/LeakyReLU);
+    :data:`LOOP_THRESHOLD` element-steps that it supports (``loop.supports``: Adam or SGD, 1-5 inputs);
     it is 2-8× faster than the compiled path idle and stays fast when another process holds a
     core (``python -m nslkit bench``; the performance chapter). Otherwise TorchInductor for runs
     of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else eager.
@@ -82,7 +82,7 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     if backend == "loop":
         if device.type != "cpu":
             raise ValueError(f"backend 'loop' is a CPU kernel; got device {device.type!r}")
-        return backend  # train_loop checks numba and its scope (Adam, one input)
+        return backend  # train_loop checks numba and its scope (loop.supports)
     if backend == "triton_loop":
         from .backends import triton_loop
 
