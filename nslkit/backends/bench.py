@@ -35,7 +35,7 @@ import torch
 from ..config import DTYPES, TrainConfig
 from ..data import training_data
 from ..provenance import device_name, provenance
-from ..train import resolve_device, train
+from ..train import backend_supports, resolve_device, train
 from . import loop, triton_step
 from .compiled import compile_works
 from .reference import train_naive
@@ -139,8 +139,8 @@ def bench(
                            "neuron_point_steps_per_s": bound}
         naive = _naive_rate(c, naive_networks, naive_steps)
         for trainer in ["naive", *backends]:
-            if trainer == "loop" and not loop.supports(c):
-                continue  # outside the kernel's scope
+            if trainer != "naive" and not backend_supports(trainer, c):
+                continue  # outside the backend's scope (Triton: Adam only; the loop kernel: loop.supports)
             rate, timed = (naive, naive_steps) if trainer == "naive" else _batched_rate(c, steps, dev, trainer, min_time)
             rows.append({"trainer": trainer, "dtype": dtype, "steps_timed": timed, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,
