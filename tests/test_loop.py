@@ -170,6 +170,8 @@ def test_out_of_scope_configs_are_refused():
     assert not loop.supports(cfg)
     with pytest.raises(ValueError, match="backend 'loop' trains adam or sgd .* got optimizer 'lbfgs'"):
         loop.train_loop(cfg, progress=False)
+    with pytest.raises(ValueError, match=r"^backend 'loop' does not train optimizer 'lbfgs'; use auto, eager"):
+        nk.train(cfg, device="cpu", backend="loop", progress=False)  # refused up front (train.resolve_backend)
     for fields in ({}, {"optimizer": "sgd"}, {"target": "prod5", "placement": "uniform", "dtype": "float32"},
                    {"activation": "leaky_relu"}):
         assert loop.supports(cfg.replace(**{"optimizer": "adam", **fields}))
