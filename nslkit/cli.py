@@ -90,6 +90,10 @@ def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> Non
         p.add_argument("--naive-steps", type=_positive_int, default=200, help="steps per naive network (default 200)")
         p.add_argument("--min-time", type=float, default=0.5, metavar="SECONDS",
                        help="time each trainer over at least this long: --steps grows 4x at a time, to 256x (default 0.5)")
+        p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
+                       help="the optimiser timed: adam (default) or sgd (with --momentum)")
+        p.add_argument("--momentum", type=_number, default=d["momentum"].default,
+                       help=f"SGD's momentum in [0, 1) (default {d['momentum'].default}; --optimizer sgd only)")
     else:
         p.add_argument("--widths", type=_positive_int, nargs="+", default=[2, 10], metavar="N",
                        help="one or more widths N (default 2 10)")
@@ -192,8 +196,8 @@ def _config(a: argparse.Namespace, bench: bool) -> TrainConfig:
         target=a.target, activation=a.activation, width=width, seeds=seeds, steps=a.steps, points=a.points,
         placement=a.placement, domain=tuple(a.domain), lr=a.lr, lr_decay=a.lr_decay, lr_step=a.lr_step,
         negative_slope=a.negative_slope, data_seed=a.data_seed, dtype="float64" if a.dtype == "both" else a.dtype,
-        **({} if bench else {"test_points": a.test_points, "optimizer": a.optimizer, "momentum": a.momentum,
-                             "curve_grid": a.curve_grid}),
+        optimizer=a.optimizer, momentum=a.momentum,
+        **({} if bench else {"test_points": a.test_points, "curve_grid": a.curve_grid}),
     )
 
 

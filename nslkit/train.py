@@ -67,12 +67,12 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     "auto" is the Triton kernel on CUDA when triton is installed and the optimiser is Adam (the
     kernel's only one). On the CPU it is "loop" (:mod:`nslkit.backends.loop`, numba: whole
     segments of the schedule in one kernel, parallel over networks) for runs of at least
-    :data:`LOOP_THRESHOLD` element-steps that it supports (Adam, one input, SiLU/ReLU/LeakyReLU);
+    :data:`LOOP_THRESHOLD` element-steps that it supports (``loop.supports``: Adam or SGD, 1-5 inputs);
     it is 2-8× faster than the compiled path idle and stays fast when another process holds a
     core (``python -m nslkit bench``; the performance chapter). Otherwise TorchInductor for runs
     of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else eager.
     A backend named that cannot run on ``device``, or that does not train ``cfg`` (its
-    ``supports``: the loop kernels and Triton train Adam alone, for one), is a ValueError of one
+    ``supports``: Triton and its whole-schedule kernel train Adam alone, for one), is a ValueError of one
     line naming what it lacks and the backends that would do (:func:`refusal`). "triton_loop"
     (:mod:`nslkit.backends.triton_loop`: the whole schedule in one Triton kernel per segment) is
     chosen only when asked for: it has passed its tests under Triton's interpreter but has not

@@ -5,7 +5,7 @@ runs here (eager, compiled, the Triton kernel on CUDA, and the numba kernel of
 :mod:`nslkit.backends.loop` on the CPU), each in float64 and float32.
 Rates are per second of training-loop time:
 
-* network-steps/s: networks × Adam steps;
+* network-steps/s: networks × optimiser steps (the config's: Adam, or SGD with momentum);
 * network·neuron·point-steps/s: the same times N × P, the size of the S×N×P computation
   each step does, comparable across widths and point counts;
 * fraction of the roofline: that rate over :mod:`nslkit.roofline`'s arithmetic bound.
@@ -18,6 +18,12 @@ multiplied by 4 until the difference lasts at least :data:`MIN_TIMED_S` (at most
 row records the steps it timed. The naive rate is
 measured on ``naive_networks`` networks; every network costs the same, so it extrapolates to
 S: S networks take S / rate seconds a step.
+
+The products' shape (D = 3, N = 20, P = 1000; the roofline counts the D-input first layer) and
+SGD are timed by the same command::
+
+    python -m nslkit bench --target prod3 --width 20 --points 1000 --dtype float64
+    python -m nslkit bench --optimizer sgd --width 10 --points 1000 --dtype float64
 """
 from __future__ import annotations
 
@@ -29,16 +35,19 @@ import torch
 from ..config import DTYPES, TrainConfig
 from ..data import training_data
 from ..provenance import device_name, provenance
-from ..train import resolve_device, train
+from ..train import backend_supports, resolve_device, train
 from . import loop, triton_step
 from .compiled import compile_works
 from .reference import train_naive
 from .roofline import flops_per_neuron_point_step, peak_flops, synchronize
 
-__all__ = ["bench", "available_backends", "format_table", "describe", "table_rows", "MIN_TIMED_S"]
+__all__ = ["bench", "available_backends", "format_table", "describe", "table_rows", "MIN_TIMED_S",
+           "BENCH_OPTIMIZERS"]
 
 #: The shortest difference of the two timed runs that a rate is computed from, in seconds.
 MIN_TIMED_S = 0.5
+#: The optimisers timed (L-BFGS trains one network at a time in NumPy: no batched trainer to time).
+BENCH_OPTIMIZERS = ("adam", "sgd")
 
 
 def available_backends(device: torch.device) -> list[str]:
@@ -95,7 +104,7 @@ def bench(
     """Time the naive loop and each batched backend on ``cfg`` (its seeds, width, points).
 
     Args:
-        cfg: the experiment; its dtype is replaced by each of ``dtypes``.
+        cfg: the experiment (optimizer adam or sgd); its dtype is replaced by each of ``dtypes``.
         steps: batched steps per timed run (runs of ``steps`` and ``2 × steps`` are timed).
         naive_networks, naive_steps: how much of the naive loop to time.
         device: "auto", "cpu" or "cuda".
@@ -111,6 +120,8 @@ def bench(
         roofline_fraction and vs_naive.
     """
     t0 = time.perf_counter()
+    if cfg.optimizer not in BENCH_OPTIMIZERS:
+        raise ValueError(f"bench times optimizer {' or '.join(BENCH_OPTIMIZERS)}, not {cfg.optimizer!r}")
     dev = resolve_device(device)
     backends = list(backends) if backends is not None else available_backends(dev)
     dtypes = list(dtypes)
@@ -128,8 +139,8 @@ def bench(
                            "neuron_point_steps_per_s": bound}
         naive = _naive_rate(c, naive_networks, naive_steps)
         for trainer in ["naive", *backends]:
-            if trainer == "loop" and not loop.supports(c):
-                continue  # outside the kernel's scope (one input)
+            if trainer != "naive" and not backend_supports(trainer, c):
+                continue  # outside the backend's scope (Triton: Adam only; the loop kernel: loop.supports)
             rate, timed = (naive, naive_steps) if trainer == "naive" else _batched_rate(c, steps, dev, trainer, min_time)
             rows.append({"trainer": trainer, "dtype": dtype, "steps_timed": timed, "network_steps_per_s": rate,
                          "neuron_point_steps_per_s": rate * per_step,
@@ -137,7 +148,8 @@ def bench(
     prov = provenance(dev, time.perf_counter() - t0)
     return {
         "config": {"seeds": len(cfg.seeds), "width": cfg.width, "points": cfg.points, "activation": cfg.activation,
-                   "target": cfg.target, "steps_timed": [steps, 2 * steps]},
+                   "target": cfg.target, "dim": cfg.dim, "optimizer": cfg.optimizer,
+                   **({"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}), "steps_timed": [steps, 2 * steps]},
         "device": device_name(dev),
         "torch": torch.__version__,
         "provenance": prov,  # git commit, date, wall time of the whole benchmark
@@ -149,9 +161,11 @@ def bench(
 def describe(r: dict[str, Any]) -> tuple[str, list[str]]:
     """The run's one-line description (device, torch, commit, date, config) and its roofline lines."""
     c = r["config"]
+    # runs stored before the SGD rows have no optimizer: Adam
+    opt = {"adam": "", "sgd": f", SGD (momentum {c.get('momentum')})"}[c.get("optimizer", "adam")]
     head = (f"{r['device']}, torch {r['torch']}, commit {r['provenance']['git_commit']}, "
             f"{r['provenance']['date']}; S = {c['seeds']}, N = {c['width']}, P = {c['points']}, "
-            f"{c['activation']}, {c['target']}" + (f"; {r['conditions']}" if r.get("conditions") else ""))
+            f"{c['activation']}, {c['target']}{opt}" + (f"; {r['conditions']}" if r.get("conditions") else ""))
     roofs = [f"roofline {dtype}: {rl['peak_flops']:.3g} flop/s ({rl['source']}) / "
              f"{rl['flops_per_neuron_point_step']} flops = {rl['neuron_point_steps_per_s']:.3g} "
              "network·neuron·point-steps/s" for dtype, rl in r["roofline"].items()]

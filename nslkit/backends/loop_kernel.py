@@ -4,8 +4,22 @@ imports it only when the backend runs).
 Everything here is generic in the floating type: the kernel is compiled once for float64 and
 once for float32 arrays, and every constant is converted to the arrays' type (``T = w.dtype.type``)
 so that a float32 run stays in float32 and its exponentials use 8-wide vectors instead of 4.
-``cache=True`` keeps the machine code in ``__pycache__`` (or numba's user cache when that is
-read-only), so only the first process on a machine pays the few seconds of compilation.
+
+**D inputs.** The points come as a tuple of D coordinate arrays, not a (P, D) matrix: a tuple's
+length is part of its numba type, so the kernel is compiled once per D (and dtype), and in the
+compiled code every loop over the inputs is a constant trip count that LLVM unrolls. A neuron's
+weights are held in a D-tuple of registers (:func:`as_tuple`), the pre-activation
+z = Σ_d w_d x_d + b is one fused multiply-add per input inside the vectorised loop over points,
+and the gradient's D + 2 sums over the points (w_1 … w_D, b, v) are accumulated together in one
+pass, in registers (``tuple_setitem`` on a tuple of sums). At D = 1 this is the one-input
+kernel's loop, operation for operation.
+
+**The compiled code is cached** in ``__pycache__`` beside this file, or where that is read-only
+in numba's user cache (``~/.cache/numba``), or in ``NUMBA_CACHE_DIR`` when it is set: only the
+first process on a machine pays the seconds of compilation. Where none of them is writable (a
+read-only install and no writable home: shared HPC installs, non-root containers), the kernel
+compiles in each process instead, with one warning; set ``NUMBA_CACHE_DIR`` to a writable folder
+to keep it.
 
 **Threads.** The kernel runs on numba's "workqueue" threading layer unless
 ``NUMBA_THREADING_LAYER`` says otherwise. numba's default, OpenMP, leaves its idle threads
@@ -19,15 +33,37 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 from numba import config, njit, prange, types
+from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     config.THREADING_LAYER = "workqueue"  # idle threads that sleep, not spin (above)
 
-__all__ = ["exp_into", "exp_run", "kernel"]
+__all__ = ["exp_into", "exp_run", "as_tuple", "network", "kernel", "CACHED"]
+
+#: Whether the compiled code is cached on disk (False: no writable cache location; module docstring).
+CACHED = True
+
+
+def _cached(dispatcher):
+    """``dispatcher`` with numba's on-disk cache where a cache location is writable; else as it
+    is (compiled in each process), warning once."""
+    global CACHED
+    if CACHED:
+        try:
+            dispatcher.enable_caching()  # what njit(cache=True) does; raises where no location is writable
+        except RuntimeError:
+            CACHED = False
+            warnings.warn("numba finds no writable cache location for the loop kernel (its package folder, "
+                          "~/.cache/numba, NUMBA_CACHE_DIR): it compiles in every process, a few seconds each; set "
+                          "NUMBA_CACHE_DIR to a writable folder to keep it", RuntimeWarning, stacklevel=2)
+    return dispatcher
+
 
 _INV_LN2 = 1.4426950408889634
 # fdlibm's split of ln 2: k · hi is exact for every k that occurs
@@ -98,100 +134,147 @@ def _exp_into_typed(t, out, scratch):
     return _exp32 if t.dtype == types.float32 else _exp64
 
 
-@njit(cache=True)
+@_cached
+@njit
 def exp_run(t, out, scratch):
     """:func:`exp_into` compiled, callable from Python (for the tests); inlined in the kernel."""
     exp_into(t, out, scratch)
 
 
-@njit(parallel=True, fastmath={"reassoc", "contract"}, cache=True)
-def kernel(w, b, v, c, m, q, mc, qc, x, y, t0, t1, lr, decay, lr_step, record, k0, curve, act, slope):
-    """Steps t0 … t1−1 of every network. w, b, v (S, N), c (S,), the Adam moments m, q (S, 3, N)
-    and mc, qc (S,) are updated in place; x, y (P,); ``lr`` is the learning rate at step t0 and
-    is multiplied by ``decay`` every ``lr_step`` steps (StepLR); ``curve[s, k]`` receives the loss
-    at step ``record[k]``, from k = k0. ``act``: 0 SiLU, 1 ReLU, 2 LeakyReLU of slope ``slope``.
-    All float arrays share one type T; the learning rate and the bias corrections are computed
-    in float64 and converted, as torch converts its Python scalars."""
-    S, N = w.shape
-    P = x.shape[0]
+def as_tuple(w, i, xs):
+    """(w[i, 0], …, w[i, D − 1]) for D = len(xs): one neuron's first-layer weights as a tuple, which
+    the compiled loops keep in registers (its length is part of the compiled type)."""
+    return tuple(w[i, : len(xs)])
+
+
+@overload(as_tuple, inline="always")
+def _as_tuple_typed(w, i, xs):
+    n = xs.count
+    return lambda w, i, xs: to_fixed_tuple(w[i], n)
+
+
+@njit(fastmath={"reassoc", "contract"}, error_model="numpy")  # numpy: x / 0 is inf, not a checked exception
+def network(w, b, v, c, m, q, mc, qc, xs, y, t0, t1, lr, decay, lr_step, record, k0, curve, act, slope, opt,
+            momentum):
+    """Steps t0 … t1−1 of one network, updating its parameters and optimiser state in place.
+
+    w (N, D), b, v (N,), c (1,); the optimiser's state m, q (D + 2, N) and mc, qc (1,), whose rows
+    0 … D−1 belong to w's columns, D to b, D + 1 to v (Adam's two moments; SGD's momentum buffer
+    in m). xs: the D coordinates of the points, a tuple of (P,) arrays; y (P,). ``lr`` is the
+    learning rate at step t0 and is multiplied by ``decay`` every ``lr_step`` steps (StepLR);
+    ``curve[k]`` receives the loss at step ``record[k]``, from k = k0. ``act``: 0 SiLU, 1 ReLU,
+    2 LeakyReLU of slope ``slope``; ``opt``: 0 Adam, 1 SGD with ``momentum`` (heavy ball). All
+    float arrays share one type T; the learning rate and Adam's bias corrections are computed in
+    float64 and converted, as torch converts its Python scalars.
+    """
+    N, D, P = w.shape[0], len(xs), y.shape[0]  # D is a constant of the compiled code: loops over it unroll
     T = w.dtype.type
     zero, one, two = T(0.0), T(1.0), T(2.0)
     beta1, beta2 = 0.9, 0.999
     omb1, b2, omb2, eps = T(1.0 - beta1), T(beta2), T(1.0 - beta2), T(1e-8)
+    mu = T(momentum)
     low = T(0.0) if act == 1 else T(slope)
     scale = two / T(P)
-    for s in prange(S):
-        h = np.empty((N, P), dtype=w.dtype)
-        a = np.empty((N, P), dtype=w.dtype)
-        r = np.empty(P, dtype=w.dtype)
-        tz = np.empty(P, dtype=w.dtype)
-        ez = np.empty(P, dtype=w.dtype)
-        scratch = np.empty(P, dtype=w.dtype)
-        g = np.empty((3, N), dtype=w.dtype)
-        k = k0
-        lr_s = lr
-        for t in range(t0, t1):
-            for p in range(P):
-                r[p] = c[s] - y[p]
-            for i in range(N):
-                wi, bi, vi = w[s, i], b[s, i], v[s, i]
-                if act == 0:
-                    for p in range(P):
-                        tz[p] = -(wi * x[p] + bi)
-                    exp_into(tz, ez, scratch)
-                    for p in range(P):
-                        z = wi * x[p] + bi
-                        sg = one / (one + ez[p])
-                        hh = z * sg
-                        h[i, p] = hh
-                        a[i, p] = sg + hh * (one - sg)  # σ' = s (1 + z (1 − s))
-                        r[p] += vi * hh
-                else:
-                    for p in range(P):
-                        z = wi * x[p] + bi
-                        pos = z > zero
-                        hh = z if pos else low * z
-                        h[i, p] = hh
-                        a[i, p] = one if pos else low  # σ' at 0 as torch's autograd has it
-                        r[p] += vi * hh
-            loss = zero
-            for p in range(P):
-                loss += r[p] * r[p]
-            if k < record.shape[0] and record[k] == t:
-                curve[s, k] = loss / T(P)
-                k += 1
-            gc = zero
-            for p in range(P):
-                r[p] *= scale
-                gc += r[p]
-            for i in range(N):
-                sw = zero
-                sb = zero
-                sv = zero
+    h = np.empty((N, P), dtype=w.dtype)
+    a = np.empty((N, P), dtype=w.dtype)
+    r = np.empty(P, dtype=w.dtype)
+    tz = np.empty(P, dtype=w.dtype)
+    ez = np.empty(P, dtype=w.dtype)
+    scratch = np.empty(P, dtype=w.dtype)
+    g = np.empty((D + 2, N), dtype=w.dtype)
+    zeros = as_tuple(np.zeros((1, D), dtype=w.dtype), 0, xs)
+    k = k0
+    lr_s = lr
+    for t in range(t0, t1):
+        for p in range(P):
+            r[p] = c[0] - y[p]
+        for i in range(N):
+            wi, bi, vi = as_tuple(w, i, xs), b[i], v[i]
+            if act == 0:
                 for p in range(P):
-                    ar = a[i, p] * r[p]
-                    sw += ar * x[p]
-                    sb += ar
-                    sv += h[i, p] * r[p]
-                g[0, i] = v[s, i] * sw
-                g[1, i] = v[s, i] * sb
-                g[2, i] = sv
-            if t > t0 and t % lr_step == 0:
-                lr_s *= decay  # StepLR multiplies, as torch does
+                    z = bi
+                    for d in range(D):
+                        z += wi[d] * xs[d][p]
+                    tz[p] = -z
+                exp_into(tz, ez, scratch)
+                for p in range(P):
+                    z = -tz[p]
+                    sg = one / (one + ez[p])
+                    hh = z * sg
+                    h[i, p] = hh
+                    a[i, p] = sg + hh * (one - sg)  # σ' = s (1 + z (1 − s))
+                    r[p] += vi * hh
+            else:
+                for p in range(P):
+                    z = bi
+                    for d in range(D):
+                        z += wi[d] * xs[d][p]
+                    pos = z > zero
+                    hh = z if pos else low * z
+                    h[i, p] = hh
+                    a[i, p] = one if pos else low  # σ' at 0 as torch's autograd has it
+                    r[p] += vi * hh
+        loss = zero
+        for p in range(P):
+            loss += r[p] * r[p]
+        if k < record.shape[0] and record[k] == t:
+            curve[k] = loss / T(P)
+            k += 1
+        gc = zero
+        for p in range(P):
+            r[p] *= scale
+            gc += r[p]
+        for i in range(N):
+            sw = zeros
+            sb = zero
+            sv = zero
+            for p in range(P):
+                ar = a[i, p] * r[p]
+                for d in range(D):
+                    sw = tuple_setitem(sw, d, sw[d] + ar * xs[d][p])
+                sb += ar
+                sv += h[i, p] * r[p]
+            for d in range(D):
+                g[d, i] = v[i] * sw[d]
+            g[D, i] = v[i] * sb
+            g[D + 1, i] = sv
+        if t > t0 and t % lr_step == 0:
+            lr_s *= decay  # StepLR multiplies, as torch does
+        if opt == 0:
             step = T(lr_s / (1.0 - beta1 ** (t + 1)))
             bc2s = T(math.sqrt(1.0 - beta2 ** (t + 1)))
-            for j in range(3):
+            for j in range(D + 2):
                 for i in range(N):
                     gi = g[j, i]
-                    m[s, j, i] = m[s, j, i] + omb1 * (gi - m[s, j, i])  # torch's lerp
-                    q[s, j, i] = q[s, j, i] * b2 + omb2 * (gi * gi)
-                    upd = (-step * m[s, j, i]) / (math.sqrt(q[s, j, i]) / bc2s + eps)  # addcdiv
-                    if j == 0:
-                        w[s, i] += upd
-                    elif j == 1:
-                        b[s, i] += upd
-                    else:
-                        v[s, i] += upd
-            mc[s] = mc[s] + omb1 * (gc - mc[s])
-            qc[s] = qc[s] * b2 + omb2 * (gc * gc)
-            c[s] += (-step * mc[s]) / (math.sqrt(qc[s]) / bc2s + eps)
+                    m[j, i] = m[j, i] + omb1 * (gi - m[j, i])  # torch's lerp
+                    q[j, i] = q[j, i] * b2 + omb2 * (gi * gi)
+                    g[j, i] = (-step * m[j, i]) / (math.sqrt(q[j, i]) / bc2s + eps)  # addcdiv
+            mc[0] = mc[0] + omb1 * (gc - mc[0])
+            qc[0] = qc[0] * b2 + omb2 * (gc * gc)
+            c[0] += (-step * mc[0]) / (math.sqrt(qc[0]) / bc2s + eps)
+        else:
+            # torch's SGD: buf ← μ buf + g (buf = g at the first step: the buffers start at zero),
+            # p ← p − lr buf
+            alpha = T(-lr_s)
+            for j in range(D + 2):
+                for i in range(N):
+                    m[j, i] = m[j, i] * mu + g[j, i]
+                    g[j, i] = alpha * m[j, i]
+            mc[0] = mc[0] * mu + gc
+            c[0] += alpha * mc[0]
+        for i in range(N):  # the updates, now in g
+            for d in range(D):
+                w[i, d] += g[d, i]
+            b[i] += g[D, i]
+            v[i] += g[D + 1, i]
+
+
+@_cached
+@njit(parallel=True, fastmath={"reassoc", "contract"})
+def kernel(w, b, v, c, m, q, mc, qc, xs, y, t0, t1, lr, decay, lr_step, record, k0, curve, act, slope, opt, momentum):
+    """Steps t0 … t1−1 of every network, in parallel over the networks (:func:`network` for each);
+    the arguments are :func:`network`'s with a leading axis of S networks: w (S, N, D), b, v (S, N),
+    c (S,), m, q (S, D + 2, N), mc, qc (S,), curve (S, K)."""
+    for s in prange(w.shape[0]):
+        network(w[s], b[s], v[s], c[s:s + 1], m[s], q[s], mc[s:s + 1], qc[s:s + 1], xs, y, t0, t1, lr, decay,
+                lr_step, record, k0, curve[s], act, slope, opt, momentum)
