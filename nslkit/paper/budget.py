@@ -19,7 +19,7 @@ from .minima import BUDGET_WIDTHS, runs, stored_part
 from .scales import SCALING_WIDTHS
 from .study import main_sweep
 
-__all__ = ["REFERENCE", "load", "alpha_table", "alpha_frame", "alpha_numbers", "joint_fits", "joint_frame",
+__all__ = ["REFERENCE", "load", "median_falls", "alpha_table", "alpha_frame", "alpha_numbers", "joint_fits", "joint_frame",
            "joint_numbers", "best_form", "compute_optimal", "HELD_WIDTHS", "HELD_BUDGETS"]
 
 #: The budget every other is compared with: the paper's 50,000 steps.
@@ -184,7 +184,10 @@ def alpha_numbers(rows: list[dict[str, Any]], small: list[dict[str, Any]] | None
         out[f"alpha_{t}"] = _ci(r["alpha"], r["alpha_ci"])
         for key, name in (("delta_ref", "dref"), ("delta_prev", "dprev")):
             if key in r:
+                lo, hi = r[f"{key}_ci"]
                 out[f"{name}_{t}"] = _ci(r[key], r[f"{key}_ci"], "+.2f")
+                out[f"{name}_{t}_verdict"] = "undecided" if lo <= 0 <= hi else "decided"
+                out[f"{name}_{t}_seeds"] = r["seeds_ref" if key == "delta_ref" else "seeds_prev"]
     if rows:
         out.update(alpha_first=out[f"alpha_{rows[0]['T']}"], alpha_last=out[f"alpha_{rows[-1]['T']}"],
                    T_first=f"{rows[0]['T']:,}", T_last=f"{rows[-1]['T']:,}",
@@ -193,9 +196,34 @@ def alpha_numbers(rows: list[dict[str, Any]], small: list[dict[str, Any]] | None
                    steps_prev=sum(1 for r in rows if "delta_prev" in r))
     for r in small or []:
         out[f"small_{r['T']}"] = _ci(r["alpha"], r["alpha_ci"])
+        if "delta_ref" in r:
+            lo, hi = r["delta_ref_ci"]
+            out[f"small_dref_{r['T']}"] = _ci(r["delta_ref"], r["delta_ref_ci"], "+.2f")
+            out[f"small_dref_{r['T']}_verdict"] = "undecided" if lo <= 0 <= hi else "decided"
     if small:
-        out.update(small_first=out[f"small_{small[0]['T']}"], small_last=out[f"small_{small[-1]['T']}"])
+        out.update(small_first=out[f"small_{small[0]['T']}"], small_last=out[f"small_{small[-1]['T']}"],
+                   small_T_last=f"{small[-1]['T']:,}")
+        if "delta_ref" in small[-1]:
+            out.update(small_dref_last=out[f"small_dref_{small[-1]['T']}"],
+                       small_dref_last_verdict=out[f"small_dref_{small[-1]['T']}_verdict"])
     return out
+
+
+def median_falls(budgets: Mapping[int, Mapping[int, Results]]) -> dict[str, Any]:
+    """Whether each width's median falls at every longer budget it is stored at: "falls_at" (the
+    widths where it does), "rises_at" (where it does not, with the budget), and the factor from
+    the first budget to the longest stored at each width ("fold_lo", "fold_hi")."""
+    falls, rises, folds = [], [], []
+    for w in sorted({w for sw in budgets.values() for w in sw}):
+        ts = [t for t in sorted(budgets) if w in budgets[t]]
+        med = [float(np.median(budgets[t][w].train_mse)) for t in ts]
+        if len(ts) < 2:
+            continue
+        bad = [f"N = {w} at {ts[i + 1]:,}" for i in range(len(ts) - 1) if not med[i + 1] < med[i]]
+        (rises.extend(bad) if bad else falls.append(w))
+        folds.append(med[0] / med[-1])
+    return {"falls_at": ", ".join(map(str, falls)) or "no width", "rises_at": "; ".join(rises) or "nowhere",
+            "fold_lo": f"{min(folds):.3g}" if folds else "", "fold_hi": f"{max(folds):.3g}" if folds else ""}
 
 
 def best_form(fits: Mapping[str, Mapping[str, Any]]) -> str:

@@ -213,7 +213,8 @@ def lbfgs_numbers(from_adam: Mapping[int, Mapping[str, list]], map_cells: Mappin
 
 def c11_c17_by_budget(budgets: Mapping[int, Mapping[int, Results]], ts) -> Any:
     """C11 and C17 measured on the networks of each budget in ``ts`` (the budget runs have no
-    width 1, so C11 compares N = 4, 20 and 40 with their halves; C17 has no width 1000): a
+    width 1, so C11 compares N = 4, 20 and 40 with their halves; C17 has no width 1000), at each
+    width on the seeds all of ``ts`` hold there (paired; a width some budget lacks is left out): a
     pandas DataFrame of their verdicts and headline numbers per budget."""
     import pandas as pd
 
@@ -221,8 +222,14 @@ def c11_c17_by_budget(budgets: Mapping[int, Mapping[int, Results]], ts) -> Any:
     from .sections import measure_c11
 
     rows = {}
+    ts = [t for t in ts if budgets.get(t)]
     for t in ts:
-        sw = budgets.get(t)
+        # paired: at each width, the seeds every budget of ``ts`` holds there
+        sw = {}
+        for w, r in budgets[t].items():
+            have = [budgets[u][w] for u in ts if w in budgets[u]]
+            if len(have) == len(ts):
+                sw[w] = r.take(sorted(set.intersection(*(set(h.seeds) for h in have))))
         if not sw:
             continue
         label = f"{t:,} steps ({len(next(iter(sw.values())).seeds)} seeds)"
