@@ -46,11 +46,17 @@ def test_robust_to_names_the_variants_that_keep_and_change_a_verdict():
 
     cells = {"paper's protocol": {"C1": "reproduced", "C3": "reproduced"},
              "float32": {"C1": "reproduced", "C7": "reproduced"}, "polished": {"C1": "not reproduced"},
-             "active neurons only": {"C5": "partly reproduced"}}
+             "active neurons only": {"C5": "partly reproduced"},
+             "polished to a minimum": {"C1": "not reproduced"},  # chapter 10's LM polish: superseded, left out
+             # paired: judged against the paper's protocol on the cell's own 50 seeds, not the ledger's verdict
+             "Adam lr 0.03": {"C1": "inconclusive", "C1 paper": "inconclusive", "seeds": 50},
+             "no decay": {"C1": "not reproduced", "C1 paper": "inconclusive", "seeds": 50}}
     out = robust_to({"C1": "reproduced", "C5": "partly reproduced", "C7": "not reproduced", "C3": "reproduced"}, cells)
-    assert out == {"C1": "robust to float32; changes under polished (not reproduced)",
-                   "C5": "robust to active neurons only",
-                   "C7": "changes under float32 (reproduced)"}  # C3: only the paper's protocol, the ledger's own
+    assert out == {"C1": "robust to float32 (unpaired), Adam lr 0.03 (50 seeds, paired); changes under polished "
+                         "(unpaired: not reproduced against reproduced), no decay (50 seeds, paired: not reproduced "
+                         "against inconclusive)",
+                   "C5": "robust to active neurons only (unpaired)",
+                   "C7": "changes under float32 (unpaired: reproduced against not reproduced)"}  # C3: the ledger's own
 
 
 def test_compute_none_only_reads(tmp_path):

@@ -306,12 +306,25 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
 
 def robust_to(verdicts, cells: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """{claim: "robust to: …; changes under: … (verdict)"} for the claims of ``verdicts``
-    ({claim: the ledger's verdict}) that some variant of ``cells`` (:func:`summary`) touches."""
+    ({claim: the ledger's verdict}) that some variant of ``cells`` (:func:`summary`) touches. A
+    cell that carries "<claim> paper" (the paper's protocol judged on the cell's own seeds) and
+    "seeds" is compared with that, paired, and says so with its seed count; any other is compared
+    with the ledger's verdict and marked unpaired. Chapter 10's "polished to a minimum" is left
+    out: chapter 11's finder supersedes it."""
     out = {}
-    cells = {v: row for v, row in cells.items() if v != "paper's protocol"}  # the ledger's own column
+    # the ledger's own column; and chapter 10's LM polish, superseded by chapter 11's finder
+    cells = {v: row for v, row in cells.items() if v not in ("paper's protocol", "polished to a minimum")}
+
+    def against(row, claim, verdict):  # paired where the cell has the paper's verdict on its seeds
+        return row.get(f"{claim} paper", verdict)
+
+    def label(v, row):
+        return f"{v} ({row['seeds']} seeds, paired)" if "seeds" in row else f"{v} (unpaired)"
+
     for claim, verdict in dict(verdicts).items():
-        same = [v for v, row in cells.items() if row.get(claim) == verdict]
-        other = [f"{v} ({row[claim]})" for v, row in cells.items() if claim in row and row[claim] != verdict]
+        same = [label(v, row) for v, row in cells.items() if claim in row and row[claim] == against(row, claim, verdict)]
+        other = [f"{label(v, row)[:-1]}: {row[claim]} against {against(row, claim, verdict)})"
+                 for v, row in cells.items() if claim in row and row[claim] != against(row, claim, verdict)]
         if same or other:
             out[claim] = "; ".join(part for part in (f"robust to {', '.join(same)}" if same else "",
                                                      f"changes under {', '.join(other)}" if other else "") if part)
