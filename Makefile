@@ -23,7 +23,7 @@ STAMP  := $(VENV)/.installed
 # The analysis modules, whose results must not depend on the CPU's BLAS kernels (issue 23)
 NUMERIC_TESTS := tests/test_disentangle.py tests/test_ensembles.py tests/test_fits.py tests/test_peaks.py \
                  tests/test_symmetry.py tests/test_algorithms.py tests/test_protocol.py tests/test_polish.py \
-                 tests/test_approximation.py
+                 tests/test_approximation.py tests/test_minfinder.py tests/test_extended.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
