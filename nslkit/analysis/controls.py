@@ -128,6 +128,8 @@ class Controls:
         status: the finder's status. iterations: its trial steps. method: the iteration that gave
             the result. decrement: d at the end.
         distance: ‖θ − θ*‖ / ‖θ*‖ at the end.
+        end_curvature: the curvature where the finder stopped (> 0: the rule met there is a
+            minimum; another minimum where ``found`` is False).
         found: the rule met ("converged") and |rel_error| ≤ ``loss_rtol``.
         curvature, cond, residual: of the planted minimum of the start's width.
         loss_rtol, gtol, max_iter: the tolerances and the cap.
@@ -145,6 +147,7 @@ class Controls:
     method: np.ndarray
     decrement: np.ndarray
     distance: np.ndarray
+    end_curvature: np.ndarray
     found: np.ndarray
     curvature: np.ndarray
     cond: np.ndarray
@@ -206,6 +209,7 @@ def positive_controls(widths=(3, 10, 30), scales=(1e-3, 1e-2, 1e-1, 0.3), starts
         cols["method"] += list(found.method)
         cols["decrement"] += list(found.decrement)
         cols["distance"] += list(np.linalg.norm(found.theta - pm.theta, axis=1) / np.linalg.norm(pm.theta))
+        cols["end_curvature"] += list(curvature(found.theta, pm.x, pm.y))
         cols["found"] += list(found.converged & (np.abs(rel) <= loss_rtol))
         cols["curvature"] += [pm.curvature] * th0.shape[0]
         cols["cond"] += [pm.cond] * th0.shape[0]

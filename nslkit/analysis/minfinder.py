@@ -21,8 +21,9 @@ iterations share this, and differ in the step they try in the trust region ‖D 
   curved valley; the Levenberg–Marquardt step where it fails. Near an ill-conditioned minimum
   (cond(Ĵ) ≳ 1e6) it keeps the weak directions that damping would starve, and converges in
   tens of iterations where ``"lm"`` crawls for thousands.
-* ``"both"`` (the default) runs the two from every start and keeps, per network, a result that
-  met the rule (the lower loss if both did), else the lower loss; ``method`` says which.
+* ``"both"`` (the default) runs ``"gn"`` from every start, then ``"lm"`` from the starts where
+  ``"gn"`` did not meet the rule, and keeps the ``"lm"`` result where it met the rule or ended
+  lower; ``method`` says which result each network has.
 
 A step is kept when the loss falls, by at least 10⁻⁴ of the model's prediction; the fall is
 computed from the change of f (:func:`~.landscape.change`), accurate where two evaluations of f
@@ -275,7 +276,7 @@ def _iterate(theta, x, y, method, gtol, atol, max_iter, record, carry) -> dict:
         keep_record(np.flatnonzero(np.isnan(trace[:, k])), np.arange(R) == k)
     grad = np.einsum("spm,sp->sm", J, r) * (2.0 / x.size)  # (S, M)
     return {"theta": theta, "after": mse_long(theta, x, y).astype(np.float64), "grad_norm": np.linalg.norm(grad, axis=1),
-            "decrement": dec, "iterations": iterations, "status": status.astype(str),
+            "decrement": dec, "iterations": iterations, "status": status.astype("<U9"),
             "method": np.full(S, method), "trace": trace, "theta_norm": theta_norm, "v_max": v_max, "w_min": w_min}
 
 
@@ -292,7 +293,7 @@ def find_minima(w, b, v, c, x, y, gtol: float = GTOL, atol: float = ATOL, max_it
         x, y: (P,) the training points and targets.
         gtol: converged when the Gauss–Newton decrement d ≤ gtol (default :data:`GTOL`).
         atol: or when L ≤ atol (default :data:`ATOL`).
-        max_iter: trial steps at most per network (and per iteration, for ``"both"``).
+        max_iter: trial steps at most per network and iteration (``"both"`` may run two).
         record: iteration counts (≥ 0) after which the loss and the norms are kept.
         carry: the fraction that defines a carrying neuron in the norms (:func:`~.landscape.norms`).
         method: "both" (default), "lm" or "gn" (:data:`METHODS`; module docstring).
@@ -308,14 +309,13 @@ def find_minima(w, b, v, c, x, y, gtol: float = GTOL, atol: float = ATOL, max_it
     method = choice(method, "method", METHODS)
     record = np.asarray(sorted({integer(k, "each record count", minimum=0) for k in record}), dtype=np.int64)
     before = mse_long(theta, x, y).astype(np.float64)
-    runs = [_iterate(theta.copy(), x, y, m, gtol, atol, max_iter, record, carry)
-            for m in (("lm", "gn") if method == "both" else (method,))]
-    out = runs[0]
-    if len(runs) == 2:  # per network: a result that met the rule (the lower loss if both did), else the lower loss
-        lm, gn = runs
-        met_lm, met_gn = lm["status"] == "converged", gn["status"] == "converged"
-        take = np.where(met_lm == met_gn, gn["after"] < lm["after"], met_gn)  # (S,) take the "gn" result
-        out = {k: np.where(take.reshape((-1,) + (1,) * (lm[k].ndim - 1)), gn[k], lm[k]) for k in lm}
+    out = _iterate(theta.copy(), x, y, "lm" if method == "lm" else "gn", gtol, atol, max_iter, record, carry)
+    again = np.flatnonzero(out["status"] != "converged") if method == "both" else np.empty(0, dtype=int)
+    if again.size:  # "lm" from the starts where "gn" missed the rule; its result where it met it or went lower
+        lm = _iterate(theta[again].copy(), x, y, "lm", gtol, atol, max_iter, record, carry)
+        take = (lm["status"] == "converged") | (lm["after"] < out["after"][again])
+        for k, val in lm.items():
+            out[k][again[take]] = val[take]
     N = (theta.shape[1] - 1) // 3
     th = out.pop("theta")
     return Found(th[:, :N].copy(), th[:, N:2 * N].copy(), th[:, 2 * N:3 * N].copy(), th[:, 3 * N].copy(), before,
