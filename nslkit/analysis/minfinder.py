@@ -59,7 +59,7 @@ import numpy as np
 
 from ..checks import choice, integer, number
 from .landscape import (CARRY, change, mse_long, norms, parameters, points, residuals_and_jacobian, scaled_svd,
-                        scales, split)
+                        scales)
 
 __all__ = ["GTOL", "ATOL", "MAX_REJECTS", "METHODS", "Found", "decrement", "find_minima"]
 
@@ -275,7 +275,8 @@ def _iterate(theta, x, y, method, gtol, atol, max_iter, record, carry) -> dict:
     for k in range(R):  # counts after a network stopped keep its final values
         keep_record(np.flatnonzero(np.isnan(trace[:, k])), np.arange(R) == k)
     grad = np.einsum("spm,sp->sm", J, r) * (2.0 / x.size)  # (S, M)
-    return {"theta": theta, "after": mse_long(theta, x, y).astype(np.float64), "grad_norm": np.linalg.norm(grad, axis=1),
+    return {"theta": theta, "after": mse_long(theta, x, y).astype(np.float64),
+            "grad_norm": np.linalg.norm(grad, axis=1),
             "decrement": dec, "iterations": iterations, "status": status.astype("<U9"),
             "method": np.full(S, method), "trace": trace, "theta_norm": theta_norm, "v_max": v_max, "w_min": w_min}
 
