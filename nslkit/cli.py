@@ -1,4 +1,5 @@
-"""Command line: ``python -m nslkit train …``, ``bench …`` and ``migrate …``.
+"""Command line: ``python -m nslkit train …``, ``bench …``, ``reproduce …``, ``status …`` and
+``migrate …``.
 
 Bad input prints one line naming the bad value and the valid choices, and exits with 2.
 Progress bars and warnings (one line each) go to stderr; ``--json`` prints one JSON object to
@@ -20,7 +21,8 @@ import numpy as np
 from .config import CURVE_GRIDS, DTYPES, OPTIMIZERS, PLACEMENTS, TrainConfig, seed_list
 from .activations import ACTIVATIONS
 from .checks import integer
-from .store import CHUNK_SIZE, Store, StoreError, migrate
+from .cluster import CONNECT_TIMEOUT
+from .store import CHUNK_SIZE, RESULTS_ENV, Store, StoreError, migrate
 from .provenance import VERSION
 from .targets import target_names
 from .train import BACKENDS, resolve_backend, resolve_device
@@ -52,6 +54,26 @@ def _number(s: str) -> float:
         return float(s)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+
+
+def _seconds(s: str) -> float:
+    try:
+        t = float(s)
+    except ValueError:
+        t = float("nan")
+    if not t > 0 or t == float("inf"):
+        raise argparse.ArgumentTypeError(f"{s!r} is not a positive number of seconds")
+    return t
+
+
+def _plural(n: int, noun: str) -> str:
+    """``n`` and the noun, in the plural unless ``n`` is 1: "1 seed", "1,000 seeds"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _add_scheduler_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler-timeout", type=_seconds, default=CONNECT_TIMEOUT, metavar="SECONDS",
+                   help=f"give up connecting to --scheduler after this long (default {CONNECT_TIMEOUT:g})")
 
 
 def _add_experiment_args(p: argparse.ArgumentParser, bench: bool = False) -> None:
@@ -117,8 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train S networks per width, or load them from the results store")
     _add_experiment_args(t)
     t.add_argument("--test-points", type=_positive_int, default=10_000, help="points of the test grid (default 10000)")
-    t.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
-    t.add_argument("--no-store", action="store_true", help="neither load nor save results")
+    stored = t.add_mutually_exclusive_group()
+    stored.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
+    stored.add_argument("--no-store", action="store_true", help="neither load nor save results")
     t.add_argument("--chunk-size", type=_positive_int, default=CHUNK_SIZE, metavar="C",
                    help=f"seeds per stored chunk, the unit of work and of resuming (default {CHUNK_SIZE})")
     where = t.add_mutually_exclusive_group()
@@ -127,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="train the chunks on the Dask cluster at ADDRESS (e.g. tcp://host:8786); its workers must "
                             "see --store")
+    _add_scheduler_timeout(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     b = sub.add_parser("bench", help="throughput of the naive loop and each batched trainer, against the roofline")
     _add_experiment_args(b, bench=True)
@@ -135,7 +159,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="smoke (8 seeds x 500 steps, minutes), cpu (100 seeds x 50,000 steps), paper (1000 seeds)")
     r.add_argument("--only", nargs="+", default=None, metavar="STAGE",
                    help="run only these stages: main wide disentangle unary products robustness minima notebooks book")
-    r.add_argument("--dry-run", action="store_true", help="print each stage's missing work and its estimated time here")
+    r.add_argument("--dry-run", action="store_true",
+                   help="print each stage's missing work and its estimated time here (on --workers K: K threads), "
+                        "the GPU-only runs' on the GPU measured; from the stored wall times and the bench, training nothing")
     r.add_argument("--store", default=None, metavar="DIR", help="results folder (default $NSLKIT_RESULTS or results/)")
     r.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: CUDA when available")
     r.add_argument("--summary", default=None, metavar="FILE", help="write the stages' wall times here as JSON")
@@ -143,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     rw.add_argument("--workers", type=_positive_int, default=None, metavar="K",
                     help="train the chunks on K single-threaded worker processes of this machine")
     rw.add_argument("--scheduler", default=None, metavar="ADDRESS", help="train the chunks on the Dask cluster at ADDRESS")
+    _add_scheduler_timeout(r)
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     s = sub.add_parser("status", help="what the store holds of every run the book uses, and stale derived results")
     s.add_argument("--scale", default="paper", choices=("smoke", "cpu", "paper"), help="the plan to compare with (default paper)")
@@ -174,7 +201,7 @@ def _summary(res) -> str:
     q = lambda a, p: f"{np.nanpercentile(a, p):.3e}"  # noqa: E731
     return (f"N={res.config.width:<5} train MSE median {q(res.train_mse, 50)}  p5 {q(res.train_mse, 5)}  "
             f"min {np.nanmin(res.train_mse):.3e} | test MSE median {q(res.test_mse, 50)}  "
-            f"[{len(res.seeds)} seeds x {res.config.steps} steps, {res.config.dtype}"
+            f"[{_plural(len(res.seeds), 'seed')} x {_plural(res.config.steps, 'step')}, {res.config.dtype}"
             f"{'' if res.config.optimizer == 'adam' else ', ' + res.config.optimizer}]")
 
 
@@ -215,7 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             cfg = _config(a, bench)
             dev = resolve_device(a.device)
-            resolve_backend(a.backend, cfg, dev, cfg.points)  # 'compiled' where it cannot compile fails here
+            for w in [cfg.width] if bench else a.widths:  # a backend that cannot train a width is refused here
+                resolve_backend(a.backend, cfg.replace(width=w), dev, cfg.points)
             store = None if bench or a.no_store else Store(_store(a.store).root, a.chunk_size)
             if not bench and a.no_store and (a.workers or a.scheduler):
                 raise ValueError("--workers and --scheduler need a store (the workers write into it); drop --no-store")
@@ -235,17 +263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _train(p: argparse.ArgumentParser, a: argparse.Namespace, cfg: TrainConfig, dev, store: Store | None) -> int:
     from .experiment import sweep
 
-    todo = 0
-    if store is not None:
-        with contextlib.suppress(StoreError):  # sweep reports a bad file itself
-            todo = sum(len(store.chunks(store.missing(cfg.replace(width=w)))) for w in a.widths)
     from .cluster import cluster
 
     with contextlib.ExitStack() as stack:
         try:
-            client = stack.enter_context(cluster(a.workers or None, a.scheduler))
+            client = stack.enter_context(cluster(a.workers or None, a.scheduler, a.scheduler_timeout))
         except (OSError, ValueError) as e:
-            p.exit(2, f"nslkit train: error: cannot reach the Dask scheduler {a.scheduler!r}: {e}\n")
+            p.exit(2, f"nslkit train: error: cannot reach the Dask scheduler {a.scheduler!r} within "
+                      f"{a.scheduler_timeout:g} s (--scheduler-timeout): {e}\n")
         results = sweep(cfg, a.widths, store=False if store is None else store, device=dev, progress=not a.quiet,
                         backend=a.backend, client=client)
     if a.json:
@@ -256,7 +281,7 @@ def _train(p: argparse.ArgumentParser, a: argparse.Namespace, cfg: TrainConfig, 
             "config": c,
             "train_mse": {str(w): r.train_mse.tolist() for w, r in results.items()},
             "test_mse": {str(w): r.test_mse.tolist() for w, r in results.items()},
-            "chunks_trained": todo if store is not None else None,
+            "chunks_trained": results.chunks_trained,  # what the sweep trained, a corrupt chunk's retraining included
         }
         print(json.dumps(out))
     else:
@@ -275,8 +300,9 @@ def _migrate(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
     except (ValueError, StoreError) as e:
         p.exit(2, f"nslkit migrate: error: {e}\n")
     dups = report["duplicates"]
-    print(f"converted {report['files']} files into {report['chunks']} chunk writes in {st.root}"
-          + (f"; {sum(n for n, _ in dups.values())} seeds were stored twice (the larger run's kept; largest relative "
+    twice = sum(n for n, _ in dups.values())
+    print(f"converted {_plural(report['files'], 'file')} into {_plural(report['chunks'], 'chunk write')} in {st.root}"
+          + (f"; {_plural(twice, 'seed')} {'was' if twice == 1 else 'were'} stored twice (the larger run's kept; largest relative "
              f"difference of their train MSE {max(d for _, d in dups.values()):.2g})" if dups else ""))
     return 0
 
@@ -286,24 +312,34 @@ def _reproduce(p: argparse.ArgumentParser, a: argparse.Namespace) -> int:
     from .paper import reproduce as rp
 
     if a.command == "status":
-        s = rp.status(a.scale, Store(a.store))
+        try:
+            st = Store(a.store)
+            if not st.root.is_dir():
+                raise ValueError(f"there is no results store at {str(st.root)!r} (no such folder); give --store DIR "
+                                 f"or set {RESULTS_ENV}")
+        except ValueError as e:
+            p.exit(2, f"nslkit status: error: {e}\n")
+        s = rp.status(a.scale, st)
         print(json.dumps(s) if a.json else rp.format_status(s))
         return 0
     try:
         st = Store(a.store) if a.dry_run else _store(a.store)
+        bad = [x for x in a.only or () if x not in rp.STAGES]
+        if bad:
+            raise ValueError(f"unknown stage{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))}; valid stages: "
+                             f"{', '.join(rp.STAGES)}")
         stages = a.only
-        if stages is not None and any(x not in rp.STAGES for x in stages):
-            raise ValueError(f"unknown stage in {' '.join(stages)}; valid stages: {', '.join(rp.STAGES)}")
         resolve_device(a.device)
     except ValueError as e:
         p.exit(2, f"nslkit reproduce: error: {e}\n")
     with contextlib.ExitStack() as stack:
         try:
-            client = None if a.dry_run else stack.enter_context(cluster(a.workers, a.scheduler))
+            client = None if a.dry_run else stack.enter_context(cluster(a.workers, a.scheduler, a.scheduler_timeout))
         except (OSError, ValueError) as e:
-            p.exit(2, f"nslkit reproduce: error: cannot reach the Dask scheduler {a.scheduler!r}: {e}\n")
+            p.exit(2, f"nslkit reproduce: error: cannot reach the Dask scheduler {a.scheduler!r} within "
+                      f"{a.scheduler_timeout:g} s (--scheduler-timeout): {e}\n")
         return rp.reproduce(a.scale, st, stages, a.device, client, a.dry_run, not a.quiet, summary=a.summary,
-                            echo=lambda line: print(line, flush=True))
+                            echo=lambda line: print(line, flush=True), threads=a.workers)
 
 
 if __name__ == "__main__":

@@ -19,22 +19,27 @@ from .results import diverged
 from .store import Store
 from .train import train
 
-__all__ = ["client_for", "cluster", "train_chunks", "train_chunk", "MALLOC_TRIM"]
+__all__ = ["client_for", "cluster", "train_chunks", "train_chunk", "MALLOC_TRIM", "CONNECT_TIMEOUT"]
 
 #: The Dask setting that LocalCluster workers are started without (see :func:`client_for`); a
 #: cluster started elsewhere (``--scheduler``) should set it to null in its Dask config too.
 MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+#: Seconds to wait for a scheduler (``--scheduler-timeout``) before giving up; Dask's own default is 30.
+CONNECT_TIMEOUT = 10.0
 
 
-def client_for(workers: int | None = None, scheduler: str | None = None):
+def client_for(workers: int | None = None, scheduler: str | None = None, timeout: float = CONNECT_TIMEOUT):
     """A ``dask.distributed.Client``: on a new ``LocalCluster`` of ``workers`` single-threaded
-    processes, or on the scheduler at ``scheduler``. Close it (``with client_for(2) as c:``)."""
+    processes, or on the scheduler at ``scheduler``, given up on (OSError) after ``timeout``
+    seconds. Close it (``with client_for(2) as c:``)."""
     from distributed import Client, LocalCluster
 
     if (workers is None) == (scheduler is None):
         raise ValueError("give either workers (a LocalCluster) or scheduler (an address), not both or neither")
     if scheduler is not None:
-        return Client(scheduler)
+        if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        return Client(scheduler, timeout=timeout)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     import dask
@@ -49,14 +54,15 @@ def client_for(workers: int | None = None, scheduler: str | None = None):
 
 
 @contextlib.contextmanager
-def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+def cluster(workers: int | None = None, scheduler: str | None = None,
+            timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
     """``with cluster(workers, scheduler) as client:`` a client of :func:`client_for`, or None
     (train in process) when neither is given; on exit the client and a LocalCluster it started
     are closed."""
     if workers is None and scheduler is None:
         yield None
         return
-    client = client_for(workers=workers, scheduler=scheduler)
+    client = client_for(workers=workers, scheduler=scheduler, timeout=timeout)
     try:
         yield client
     finally:

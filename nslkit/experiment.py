@@ -21,11 +21,11 @@ from tqdm import tqdm
 
 from .config import TrainConfig
 from .progress import progress_bar
-from .results import Results, diverged
+from .results import LEARNT_NOTHING_RTOL, Results, diverged
 from .store import Store, StoreError
 from .train import SWEEP_BACKENDS, resolve_backend, resolve_device, train, train_widths
 
-__all__ = ["run", "sweep", "DivergenceWarning", "StoreWarning"]
+__all__ = ["run", "sweep", "Sweep", "DivergenceWarning", "StoreWarning"]
 
 
 class StoreWarning(UserWarning):
@@ -33,7 +33,23 @@ class StoreWarning(UserWarning):
 
 
 class DivergenceWarning(UserWarning):
-    """Some newly trained networks ended worse than predicting the mean, or not finite."""
+    """Some newly trained networks learnt nothing or diverged: they ended at the MSE of predicting
+    the mean (Var(y)) or above it, or not finite (:func:`nslkit.results.diverged`)."""
+
+
+class Sweep(dict):
+    """What :func:`sweep` returns: {width: Results}, and what the call trained to make it.
+
+    Attributes:
+        chunks_trained: chunks of seeds trained (and saved) by this call, a stored chunk that
+            failed its checks and was trained again among them; None without a store.
+        networks_trained: {width: networks trained by this call} (widths that trained none left out).
+    """
+
+    def __init__(self, results: dict, chunks_trained: int | None, networks_trained: dict[int, int]):
+        super().__init__(results)
+        self.chunks_trained = chunks_trained
+        self.networks_trained = networks_trained
 
 
 def _as_store(store: Store | str | os.PathLike | bool | None, chunk_size: int | None) -> Store | None:
@@ -85,7 +101,8 @@ def _warn_diverged(counts: dict[int, tuple[int, int]], cfg: TrainConfig) -> None
         how = {"adam": f"lr {cfg.lr:g}", "sgd": f"sgd, lr {cfg.lr:g}", "lbfgs": "lbfgs"}[cfg.optimizer]
         per = ", ".join(f"N={w}: {n}" for w, n in sorted(bad.items()))
         warnings.warn(f"{sum(bad.values())} of {total} newly trained {cfg.target}/{cfg.activation} networks ended "
-                      f"above Var(y) or not finite ({per}): they diverged or learnt nothing ({how})",
+                      f"at Var(y) (within {LEARNT_NOTHING_RTOL:.1%}) or above, or not finite ({per}): they learnt "
+                      f"nothing or diverged ({how})",
                       DivergenceWarning, stacklevel=_user_stacklevel())
 
 
@@ -102,9 +119,9 @@ def sweep(
     keep: str = "all",
     client: Any = None,
     chunk_size: int | None = None,
-) -> dict[int, Results]:
-    """Results for ``cfg`` at each width: assembled from the store's chunks, the missing chunks
-    trained and saved first.
+) -> Sweep:
+    """Results for ``cfg`` at each width (a :class:`Sweep`, which also says what this call
+    trained): assembled from the store's chunks, the missing chunks trained and saved first.
 
     Args:
         cfg: the experiment; its ``width`` is replaced by each of ``widths``.
@@ -122,18 +139,24 @@ def sweep(
             must see the store's folder (:func:`nslkit.cluster.client_for`).
         chunk_size: seeds per chunk for newly written files (default the store's, 100).
 
-    Warns :class:`DivergenceWarning` (one line) when newly trained networks diverged.
+    Warns :class:`DivergenceWarning` (one line) when newly trained networks diverged. A
+    ``backend`` named that cannot train ``cfg`` at one of the widths raises ValueError before
+    anything is read, written or trained.
     """
     if on_corrupt not in ("recompute", "raise"):
         raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
     widths = list(widths)
+    if train and backend != "auto":  # a backend named that cannot train this: refused before anything is done
+        dev = resolve_device(device)
+        for w in widths:
+            resolve_backend(backend, cfg.replace(width=w), dev, cfg.points)
     st = _as_store(store, chunk_size)
     if st is None:
         if client is not None:
             raise ValueError("training on a Dask cluster needs a store that its workers share; got store=False")
         out = train_widths(cfg, widths, device, max_elements, progress, backend)
         _warn_diverged({w: (diverged(r), len(r.seeds)) for w, r in out.items()}, cfg)
-        return out
+        return Sweep(out, None, {w: len(r.seeds) for w, r in out.items()})
     on_corrupt = on_corrupt if train else "raise"  # never retrain behind a load-only caller
     out: dict[int, Results] = {}
     todo = []
@@ -162,7 +185,10 @@ def sweep(
         finally:
             bar.close()
         _warn_diverged(counts, cfg)
-    return {w: out[w] if w in out else st.load(cfg.replace(width=w)) for w in widths}
+    trained: dict[int, int] = {}
+    for w, seeds in todo:
+        trained[w] = trained.get(w, 0) + len(seeds)
+    return Sweep({w: out[w] if w in out else st.load(cfg.replace(width=w)) for w in widths}, len(todo), trained)
 
 
 def _train_here(st: Store, cfg: TrainConfig, todo, device, max_elements, bar, backend, keep) -> dict[int, tuple]:

@@ -55,7 +55,8 @@ def device_name(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"cpu: {model}, {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    return f"cpu: {model}, {n} thread{'' if n == 1 else 's'}"
 
 
 def provenance(device: torch.device, wall_s: float, **extra: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from .config import CURVE_GRIDS, TrainConfig
 from .data import test_data, training_data
 from .population import Population, evaluate_mse
 
-__all__ = ["Results", "curve_steps", "collect", "diverged"]
+__all__ = ["Results", "curve_steps", "collect", "diverged", "LEARNT_NOTHING_RTOL"]
 
 
 @dataclass
@@ -59,6 +59,21 @@ class Results:
     @property
     def seeds(self) -> tuple[int, ...]:
         return self.config.seeds
+
+    def take(self, seeds) -> "Results":
+        """The networks of ``seeds`` (each one of this run's), in that order, as a run of their
+        own: how two runs are compared on the seeds they share. ValueError naming a seed this
+        run does not hold."""
+        index = {s: i for i, s in enumerate(self.seeds)}
+        seeds = tuple(int(s) for s in seeds)
+        missing = [s for s in seeds if s not in index]
+        if missing:
+            raise ValueError(f"seeds {missing[:5]} are not among this run's {len(self.seeds)} seeds")
+        i = np.array([index[s] for s in seeds], dtype=np.int64)
+        pick = lambda a: None if a is None else a[i]  # noqa: E731
+        return Results(self.config.replace(seeds=seeds), self.train_mse[i], self.test_mse[i], pick(self.w),
+                       pick(self.b), pick(self.v), pick(self.c), self.curve_steps, pick(self.curve_loss),
+                       dict(self.provenance))
 
 
 def curve_steps(steps: int, n: int, grid: str = "linear") -> np.ndarray:
@@ -106,10 +121,16 @@ def collect(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y
     )
 
 
+#: A network whose final training MSE is within this relative tolerance of Var(y), the MSE of the
+#: constant network at the mean, or above it, learnt nothing (:func:`diverged`).
+LEARNT_NOTHING_RTOL = 1e-3
+
+
 def diverged(res: Results) -> int:
-    """How many networks of ``res`` ended with a training MSE above the target's variance on the
-    training points (worse than predicting their mean: they diverged or learnt nothing) or not
-    finite."""
+    """How many networks of ``res`` learnt nothing or diverged: their final training MSE is not
+    finite, or at least (1 − :data:`LEARNT_NOTHING_RTOL`) times the target's variance on the
+    training points (Var(y), what the constant network at the mean of y scores: one that ended
+    there, or worse, learnt nothing)."""
     var = float(training_data(res.config)[1].var(unbiased=False))
     mse = np.asarray(res.train_mse, dtype=np.float64)
-    return int(np.sum(~np.isfinite(mse) | (mse > var)))
+    return int(np.sum(~np.isfinite(mse) | (mse >= var * (1 - LEARNT_NOTHING_RTOL))))

@@ -175,6 +175,22 @@ class Store:
                 raise StoreError(f"{path} has no readable provenance ({e!r})", path) from e
         return out
 
+    def records(self) -> Iterator[tuple[dict, list[dict]]]:
+        """(config as :meth:`TrainConfig.to_dict` wrote it, provenance records) of every chunk file
+        of every experiment in the store, read without the arrays, in file-name order; a file
+        whose config or provenance cannot be read is passed over (the cost model of
+        :mod:`nslkit.paper.costs` reads the wall times this way)."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("*.npz")):
+            if not _CHUNK_NAME.search(path.name):
+                continue
+            try:
+                a = _read(path, ("config_json", "provenance_json"))
+                yield json.loads(str(a["config_json"])), json.loads(str(a["provenance_json"]))
+            except (StoreError, json.JSONDecodeError):
+                continue
+
     def __contains__(self, cfg: TrainConfig) -> bool:
         return not self.missing(cfg)
 

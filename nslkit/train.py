@@ -24,7 +24,7 @@ from .progress import progress_bar
 from .provenance import git_commit, provenance
 from .results import Results, collect, curve_steps
 
-__all__ = ["train", "train_widths", "resolve_device", "resolve_backend", "BACKENDS", "DEFAULT_MAX_ELEMENTS",
+__all__ = ["train", "train_widths", "resolve_device", "resolve_backend", "backend_supports", "refusal", "BACKENDS", "DEFAULT_MAX_ELEMENTS",
            "COMPILE_THRESHOLD", "LOOP_THRESHOLD", "SWEEP_BACKENDS"]
 
 #: Largest S×N×P block computed at once, per (device type, backend). On the CPU a block that
@@ -60,7 +60,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int) -> str:
+def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_points: int, probe: bool = True) -> str:
     """The backend to use ("eager", "compiled", "triton", "loop" or "triton_loop") for ``backend``
     in :data:`BACKENDS`.
 
@@ -71,46 +71,114 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     it is 2-8× faster than the compiled path idle and stays fast when another process holds a
     core (``python -m nslkit bench``; the performance chapter). Otherwise TorchInductor for runs
     of at least :data:`COMPILE_THRESHOLD` element-steps (and where it can compile), else eager.
-    "triton" with another optimiser than Adam is a ValueError. "triton_loop"
+    A backend named that cannot run on ``device``, or that does not train ``cfg`` (its
+    ``supports``: the loop kernels and Triton train Adam alone, for one), is a ValueError of one
+    line naming what it lacks and the backends that would do (:func:`refusal`). "triton_loop"
     (:mod:`nslkit.backends.triton_loop`: the whole schedule in one Triton kernel per segment) is
     chosen only when asked for: it has passed its tests under Triton's interpreter but has not
     yet run on a GPU. L-BFGS runs its own NumPy code whatever eager or compiled backend is named
     (:func:`train`).
+
+    ``probe=False`` decides "auto" without asking this machine (numba, triton and
+    ``torch.compile`` count as working; nothing is compiled): the backend a machine with
+    everything installed would pick, as the cost model of ``reproduce --dry-run`` needs it.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    if backend != "auto":
+        _check_runs_here(backend, device)
+        if not backend_supports(backend, cfg):
+            raise ValueError(refusal(backend, cfg, device))
+    if cfg.optimizer == "lbfgs":
+        return "eager" if backend == "auto" else backend  # unused: lbfgs is NumPy, one network at a time
+    if backend == "auto":
+        if (device.type == "cuda" and backend_supports("triton", cfg)
+                and (not probe or _triton_step().available("cuda"))):
+            return "triton"
+        work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
+        if device.type == "cpu" and work >= LOOP_THRESHOLD and _loop().supports(cfg) and (not probe or _loop().available()):
+            return "loop"
+        backend = "compiled" if work >= COMPILE_THRESHOLD and (not probe or compile_works(device.type)) else "eager"
+    elif backend == "compiled" and not compile_works(device.type):
+        raise ValueError("backend 'compiled' was asked for but torch.compile does not work here; use 'eager'")
+    return backend
+
+
+def backend_supports(backend: str, cfg: TrainConfig) -> bool:
+    """Whether ``backend`` (a name of :data:`BACKENDS`) trains ``cfg``, as the backend's own
+    ``supports`` says; "auto", "eager" and "compiled" train every configuration (L-BFGS through
+    its own NumPy code)."""
+    if backend == "loop":
+        return _loop().supports(cfg)
+    if backend == "triton":
+        from .backends import triton_sweep
+
+        return triton_sweep.supports(cfg)
+    if backend == "triton_loop":
+        from .backends import triton_loop
+
+        return triton_loop.supports(cfg)
+    return True
+
+
+def _check_runs_here(backend: str, device: torch.device) -> None:
+    """ValueError when the named backend cannot run on ``device`` at all (whatever the config)."""
     if backend == "loop":
         if device.type != "cpu":
             raise ValueError(f"backend 'loop' is a CPU kernel; got device {device.type!r}")
-        return backend  # train_loop checks numba and its scope (Adam, one input)
-    if backend == "triton_loop":
+        if not _loop().available():
+            raise ValueError("backend 'loop' needs numba (pip install numba); use 'eager' or 'compiled'")
+    elif backend == "triton_loop":
         from .backends import triton_loop
 
         if not triton_loop.available(device.type):
             raise ValueError(f"backend 'triton_loop' was asked for on {device.type}, but it needs the triton package "
                              "and a CUDA GPU (or TRITON_INTERPRET=1 on the CPU, for tests)")
-        if not triton_loop.supports(cfg):
-            raise ValueError("backend 'triton_loop' trains Adam on one-input targets with silu, relu or leaky_relu; "
-                             f"got optimizer {cfg.optimizer!r}, D = {cfg.dim}, {cfg.activation!r}")
-        return backend
-    if backend == "triton" and cfg.optimizer != "adam":
-        raise ValueError(f"backend 'triton' trains with Adam only, not optimizer {cfg.optimizer!r}; use 'eager', "
-                         "'compiled' or 'auto'")
-    if cfg.optimizer == "lbfgs":
-        return "eager" if backend == "auto" else backend  # unused: lbfgs is NumPy, one network at a time
-    if backend == "auto":
-        if device.type == "cuda" and cfg.optimizer == "adam" and _triton_step().available("cuda"):
-            return "triton"
-        work = len(cfg.seeds) * cfg.width * n_points * cfg.steps
-        if device.type == "cpu" and work >= LOOP_THRESHOLD and _loop().supports(cfg) and _loop().available():
-            return "loop"
-        backend = "compiled" if work >= COMPILE_THRESHOLD and compile_works(device.type) else "eager"
-    elif backend == "compiled" and not compile_works(device.type):
-        raise ValueError("backend 'compiled' was asked for but torch.compile does not work here; use 'eager'")
     elif backend == "triton" and not _triton_step().available(device.type):
         raise ValueError(f"backend 'triton' was asked for on {device.type}, but it needs the triton package and a "
                          "CUDA GPU (or TRITON_INTERPRET=1 on the CPU, for tests); use 'eager' or 'compiled'")
-    return backend
+
+
+#: The fields of a configuration that decide whether a backend trains it, in groups that change
+#: together (a target brings its points and their placement), each named by its first field.
+_SCOPE = (("optimizer", "momentum"), ("target", "points", "placement"), ("activation",), ("dtype",), ("width",))
+
+
+def _describe(cfg: TrainConfig, field: str) -> str:
+    value = getattr(cfg, field)
+    return f"target {value!r} (D = {cfg.dim})" if field == "target" else f"{field} {value!r}"
+
+
+def refusal(backend: str, cfg: TrainConfig, device: torch.device) -> str:
+    """One line saying what of ``cfg`` ``backend`` does not train and which backends would.
+
+    Built from the backend's ``supports`` alone: a field is named when keeping its value, the
+    other scope fields set to :class:`TrainConfig`'s defaults, is still refused. The backends
+    offered instead are those that run on ``device`` and support ``cfg``.
+    """
+    ref = TrainConfig()
+    blamed = []
+    for group in _SCOPE:
+        others = {f: getattr(ref, f) for g in _SCOPE if g is not group for f in g}
+        try:
+            trial = cfg.replace(**others)
+        except ValueError:  # a combination the config itself refuses: not informative
+            continue
+        if not backend_supports(backend, trial):
+            blamed.append(_describe(cfg, group[0]))
+    what = " and ".join(blamed) if blamed else "this combination of " + ", ".join(
+        _describe(cfg, g[0]) for g in _SCOPE)
+    instead = [b for b in BACKENDS if b not in (backend, "auto") and _runs_here(b, device) and backend_supports(b, cfg)]
+    use = ["auto", *instead]
+    return f"backend {backend!r} does not train {what}; use {', '.join(use[:-1])} or {use[-1]}"
+
+
+def _runs_here(backend: str, device: torch.device) -> bool:
+    try:
+        _check_runs_here(backend, device)
+    except ValueError:
+        return False
+    return True
 
 
 def _loop():
@@ -219,6 +287,9 @@ def train_widths(
         raise ValueError("no widths given")
     dev = resolve_device(device)
     chosen = resolve_backend(backend, cfg, dev, cfg.points)
+    if backend != "auto":  # each width must be one the backend trains (triton_loop has a widest)
+        for c in cfgs:
+            resolve_backend(backend, c, dev, cfg.points)
     if chosen in SWEEP_BACKENDS:  # all widths in one launch sequence
         return {r.config.width: r for r in _train_many(chosen)(cfgs, dev, progress)}
     bar = progress_bar(progress, sum(c.steps for c in cfgs), f"{cfg.target} {cfg.activation} widths {widths}")

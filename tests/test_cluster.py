@@ -36,7 +36,7 @@ def test_two_workers_give_in_process_results_bit_for_bit(tmp_path, client, small
         _same(here[w], there[w])
         assert len(Store(tmp_path / "there").files(cfg.replace(width=w))) == 4
     assert {r["device"] for r in there[2].provenance["runs"]} == {here[2].provenance["device"].replace(
-        here[2].provenance["device"].rsplit(", ", 1)[1], "1 threads")}  # a worker trains on one thread
+        here[2].provenance["device"].rsplit(", ", 1)[1], "1 thread")}  # a worker trains on one thread
 
 
 def test_a_worker_killed_mid_sweep_is_retried(tmp_path, small_cfg):

@@ -96,3 +96,32 @@ def test_a_derived_file_says_whether_its_code_changed(tmp_path, monkeypatch):
     assert d.stored_derived(store)["old"]["status"] == "unknown"
     assert d.derived_result("old", ["in"], lambda: pytest.fail("recomputed"), ["mod.py"], store) == [3]
     assert d.stored_derived(store)["old"]["status"] == "current"
+
+
+def test_documentation_comments_and_layout_change_no_key(tmp_path, monkeypatch):
+    from nslkit.paper import derived as d
+
+    (tmp_path / "mod.py").write_text('"""Module."""\ndef f(x):\n    """Add one."""\n    return x + 1  # one\n')
+    monkeypatch.setattr(d, "_PKG", tmp_path)
+    key, key_f = d.derived_key("r", ["in"], ["mod.py"]), d.derived_key("r", ["in"], ["mod.py:f"])
+    (tmp_path / "mod.py").write_text('"""Another text."""\n\n\ndef f(x):\n    """Adds one to x."""\n'
+                                     '    # a comment\n    return (x + 1)\n')
+    assert d.derived_key("r", ["in"], ["mod.py"]) == key
+    assert d.derived_key("r", ["in"], ["mod.py:f"]) == key_f
+    (tmp_path / "mod.py").write_text('def f(x):\n    """Adds one."""\n    return x + 1.0\n')
+    assert d.derived_key("r", ["in"], ["mod.py:f"]) != key_f  # the code changed
+
+
+def test_code_closure_follows_relative_imports_only(tmp_path, monkeypatch):
+    from nslkit.paper import derived as d
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "__init__.py").write_text("from .b import g\n")
+    (tmp_path / "a.py").write_text("import numpy\nfrom .sub import b\nfrom . import c\n")
+    (tmp_path / "sub" / "b.py").write_text("from ..d import h\n")
+    (tmp_path / "c.py").write_text("")
+    (tmp_path / "d.py").write_text("import os\n")
+    (tmp_path / "e.py").write_text("from .a import x\n")  # imports a: not in a's closure
+    monkeypatch.setattr(d, "_PKG", tmp_path)
+    assert d.code_closure("a.py") == ["a.py", "c.py", "d.py", "sub/b.py"]
+    assert d.code_closure("e.py") == ["a.py", "c.py", "d.py", "e.py", "sub/b.py"]

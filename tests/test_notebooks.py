@@ -1,7 +1,8 @@
 """Every notebook: the conventions, and a papermill run at smoke scale.
 
-nbval (``pytest --nbval-lax``, configured in pyproject.toml) separately executes each notebook
-at its default scale, which reads the committed results.
+nbval (``make test`` passes ``notebooks`` to pytest; ``--nbval-lax`` is in pyproject.toml)
+executes each notebook at its default scale, which reads the committed results, and the book
+build reuses those executions (notebooks/conftest.py).
 """
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def test_notebook_conventions(path):
 #: Smoke runs that would take a minute in one cell on CI's 2 cores train fewer widths: the products
 #: train on 1000 points, ten times the unary targets' 100.
 SMOKE_PARAMETERS = {"06_multiplication": {"widths": [1, 2, 4, 10, 20, 30]}}
+#: What a chapter must not show: a value it has not got is a dash, not NaN (chapter 9's row of the paper)
+ABSENT = {"09_distillation": (" nan", "NaN")}
 #: The scale each smoke run reports (the robustness chapter's variants run shorter than "smoke").
 SMOKE_LABELS = {"10_robustness": "4 seeds × 300 steps", "11_minima": "4 seeds × 300 steps"}
 
@@ -45,6 +48,8 @@ def test_notebook_runs_at_smoke_scale(path, tmp_path, monkeypatch):
     # 120 s per cell at most (twice what an idle CI machine needs); smoke trains in seconds
     text = _run(path, tmp_path, scale="smoke", **SMOKE_PARAMETERS.get(path.stem, {}))
     assert f"checks passed at {SMOKE_LABELS.get(path.stem, '8 seeds × 500 steps')}" in text
+    for absent in ABSENT.get(path.stem, ()):
+        assert absent not in text, f"{absent!r} shown"
     assert list((tmp_path / "results").glob("*.npz")), "smoke runs went to the temporary store"
 
 
@@ -53,7 +58,9 @@ def _run(path: Path, tmp_path, **parameters):
     papermill.execute_notebook(str(path), str(out), parameters=parameters, cwd=str(path.parent),
                                kernel_name="python3", execution_timeout=120, progress_bar=False)
     nb = nbformat.read(out, as_version=4)
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    # printed text, and the plain-text form of what cells display (tables among it)
+    return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "")
+                   for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
 CLT = next(p for p in NOTEBOOKS if p.stem == "03_clt")

@@ -83,7 +83,7 @@ def test_triton_serves_adam_only():
     cpu, gpu = torch.device("cpu"), torch.device("cuda")
     for opt in ("sgd", "lbfgs"):
         cfg = TrainConfig(width=2, seeds=2, steps=10, optimizer=opt)
-        with pytest.raises(ValueError, match=f"'triton' trains with Adam only, not optimizer '{opt}'"):
+        with pytest.raises(ValueError, match=f"backend 'triton' does not train optimizer '{opt}'; use auto, eager or compiled$"):
             resolve_backend("triton", cfg, cpu, 100)
         assert resolve_backend("auto", cfg, gpu, 100) == "eager"  # never triton, even on a GPU
     with pytest.raises(ValueError, match="nslkit.backends.lbfgs"):

@@ -8,11 +8,15 @@ import zipfile
 
 import numpy as np
 import pytest
+import torch
 
 import nslkit.config
 from nslkit import Store, StoreError, TrainConfig, run, sweep, train
 from nslkit import experiment as experiment_mod
 from nslkit.experiment import DivergenceWarning, StoreWarning
+from nslkit.data import training_data
+from nslkit.population import Population, evaluate_mse
+from nslkit.results import Results, diverged
 from nslkit.store import migrate
 
 
@@ -245,8 +249,33 @@ def test_no_store_writes_nothing(tmp_path, small_cfg, monkeypatch):
 
 
 def test_diverged_networks_are_reported(tmp_path, small_cfg):
-    with pytest.warns(DivergenceWarning, match=r"3 of 3 newly trained x2/silu networks ended above Var\(y\)"):
+    with pytest.warns(DivergenceWarning, match=r"3 of 3 newly trained x2/silu networks ended at Var\(y\)"):
         run(small_cfg.replace(lr=1000.0), store=tmp_path, device="cpu", progress=False)
+
+
+def _planted(cfg, train_mse):
+    """Results of cfg whose final training losses are ``train_mse`` (the rest is zeros)."""
+    S, N = len(train_mse), cfg.width
+    z = np.zeros
+    return Results(cfg.replace(seeds=S), np.asarray(train_mse, float), np.asarray(train_mse, float), z((S, N, 1)),
+                   z((S, N)), z((S, N)), z(S), np.arange(2), z((S, 2)))
+
+
+def test_networks_that_learnt_nothing_count_with_the_diverged(small_cfg, monkeypatch):
+    x, y = training_data(small_cfg)
+    var = float(y.var(unbiased=False))
+    # the constant network at the mean of y (v = 0, c = mean): it learnt nothing, its MSE is Var(y) to rounding
+    pop = Population(torch.zeros(1, 4, 1, dtype=torch.float64), torch.zeros(1, 4, dtype=torch.float64),
+                     torch.zeros(1, 4, dtype=torch.float64), y.mean().reshape(1))
+    constant = float(evaluate_mse(pop, x, y, "silu")[0])
+    learnt_nothing = [constant, var, var * (1 - 1e-5), var * (1 + 1e-9), var * 1.5, np.nan, np.inf]
+    learnt = [var * 0.5, 1e-6, var * (1 - 1e-2)]
+    res = _planted(small_cfg, learnt_nothing + learnt)
+    assert diverged(res) == len(learnt_nothing)
+    # and the sweep's one warning line counts them
+    monkeypatch.setattr(experiment_mod, "train_widths", lambda cfg, widths, *a: {w: res for w in widths})
+    with pytest.warns(DivergenceWarning, match=r"^7 of 10 newly trained x2/silu networks .*\(N=4: 7\)"):
+        sweep(small_cfg, [4], store=False, device="cpu", progress=False)
 
 
 def _write_chunk(root, cfg_json, seeds_start):
@@ -307,3 +336,15 @@ def test_migrate_converts_version_1_files(tmp_path, small_cfg):
     assert len(list(old.glob("*.npz"))) == 2
     migrate(old, st, remove=True)
     assert not list(old.glob("*.npz"))
+
+
+def test_take_picks_networks_by_seed_in_the_order_asked(small_cfg):
+    import nslkit as nk
+
+    r = nk.train(small_cfg.replace(seeds=[5, 2, 9], steps=20), progress=False)
+    t = r.take([9, 5])
+    assert t.seeds == (9, 5) and t.config.experiment_key() == r.config.experiment_key()
+    assert t.train_mse.tolist() == [r.train_mse[2], r.train_mse[0]]
+    assert (t.w[0] == r.w[2]).all() and (t.curve_loss[1] == r.curve_loss[0]).all()
+    with pytest.raises(ValueError, match=r"seeds \[3\] are not among"):
+        r.take([3])

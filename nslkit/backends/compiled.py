@@ -51,11 +51,25 @@ def _fused(w, b, v, c, x, y, activation: str, negative_slope: float):
 
 
 @functools.cache
+def _import_inductor() -> None:
+    """Import TorchInductor once, without the DeprecationWarning of ``torch.jit.script_method``
+    that torch's own ``torch/utils/mkldnn.py`` raises when Inductor's pre-grad passes import it
+    (torch 2.13: ``torch._inductor.compile_fx`` → ``fx_passes.pre_grad`` →
+    ``fx.experimental.optimization`` → ``utils.mkldnn``): nothing of nslkit calls script_method,
+    and the warning, shown once per process, told a user of ``train`` nothing they could act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.script_method` is deprecated",
+                                category=DeprecationWarning)
+        import torch._inductor.compile_fx  # noqa: F401
+
+
+@functools.cache
 def _compiled():
     # One code object serves every input dimension, width and seed count of a process. Dynamo
     # recompiles for each new input dimension, and after its default limit of 8 recompilations
     # it runs the function uncompiled with only a log warning (a process that trained width
     # 1000 and then the products of 2-5 inputs hit it at the fifth product); raise the limit.
+    _import_inductor()
     dynamo = torch._dynamo.config
     dynamo.recompile_limit = max(dynamo.recompile_limit, 64)
     return torch.compile(_fused, dynamic=None)
@@ -73,6 +87,7 @@ def compiled_loss_and_grads(
 def compile_works(device_type: str = "cpu") -> bool:
     """Whether ``torch.compile`` can build kernels here (it needs a C++ compiler on the CPU)."""
     try:
+        _import_inductor()
         f = torch.compile(lambda t: torch.sigmoid(t) * t + 1)
         t = torch.linspace(-1, 1, 8, dtype=torch.float64, device=device_type)
         return bool(torch.allclose(f(t), torch.sigmoid(t) * t + 1))

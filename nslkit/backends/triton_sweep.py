@@ -25,12 +25,17 @@ from ..provenance import git_commit, provenance
 from ..results import Results, collect, curve_steps
 from . import triton_step as kernel
 
-__all__ = ["train_many", "WARMUP_STEPS"]
+__all__ = ["train_many", "supports", "WARMUP_STEPS"]
 
 #: Steps run launch by launch before the CUDA graph is captured (the first compiles the kernels).
 WARMUP_STEPS = 3
 #: Fields that must agree between the configs trained together: they set the shared schedule.
 _SHARED = ("steps", "lr", "lr_decay", "lr_step", "dtype")
+
+
+def supports(cfg: TrainConfig) -> bool:
+    """Whether the kernel trains ``cfg``: Adam (any activation, dtype, input dimension and width)."""
+    return cfg.optimizer == "adam"
 
 
 class _Group:
@@ -86,7 +91,7 @@ def train_many(
     cfgs = list(cfgs)
     if not cfgs:
         raise ValueError("no configs given")
-    others = sorted({c.optimizer for c in cfgs} - {"adam"})
+    others = sorted({c.optimizer for c in cfgs if not supports(c)})
     if others:
         raise ValueError(f"the triton kernel trains with Adam only, not optimizer {others[0]!r}")
     for name in _SHARED:

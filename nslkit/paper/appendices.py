@@ -16,7 +16,7 @@ from ..analysis import algorithms, disentangle, peaks, shapes
 from ..analysis.intervals import median_ci, ratio_of_medians_ci
 from ..data import training_data
 from ..results import Results
-from .findings import Criterion, Finding, all_of, losses_at, scale_of, within
+from .findings import Criterion, Finding, all_of, fmt_spread, losses_at, scale_of, within
 from .scales import SCALING_WIDTHS
 from .sections import PEAKS_AFTER
 from .tickets import training_xy
@@ -358,11 +358,15 @@ def error_profile(res: Results, max_networks: int = 100) -> tuple[np.ndarray, np
                                         cfg.negative_slope)
 
 
-def measure_c17(nets: Mapping[int, Results], useless_fractions: Mapping[int, np.ndarray] | None = None) -> Finding:
+def measure_c17(nets: Mapping[int, Results], useless_fractions: Mapping[int, np.ndarray] | None = None,
+                spread: Mapping[str, Any] | None = None) -> Finding:
     """C17: pair every network's neurons, score the pairs, count independent tickets.
 
     ``useless_fractions`` ({N: (S,) fractions}) replaces the measured fraction of useless pairs
     at those widths (the robustness chapter passes it measured on active neurons only).
+    ``spread``: the numbers' ranges under other BLAS kernels and thread counts
+    (:func:`nslkit.paper.rounding.spread`, keyed by path such as "rank.30"), which the text then
+    shows instead of digits that rounding decides.
     """
     summary = {}
     for n, r in nets.items():
@@ -385,22 +389,31 @@ def measure_c17(nets: Mapping[int, Results], useless_fractions: Mapping[int, np.
             Criterion("independent tickets within 0.5 of 1, 2, 3 at N = 10, 30, 50",
                       all_of(within(*rank[n], C17_RANK[n] - 0.5, C17_RANK[n] + 0.5) for n in narrow)),
             Criterion(f"error minima within {C17_MINIMA_TOL} of x = 0, ±1.6", bool(near))]
-    fmt = lambda m: f"{m[0]:.2f} [{m[1][0]:.2f}, {m[1][1]:.2f}]"  # noqa: E731
+    s = spread or {}
+
+    def fmt(name, n, m):
+        return (f"{fmt_spread(m[0], '.2f', s.get(f'{name}.{n}'))} [{fmt_spread(m[1][0], '.2f', s.get(f'{name}_ci.{n}.0'))}, "
+                f"{fmt_spread(m[1][1], '.2f', s.get(f'{name}_ci.{n}.1'))}]")
+
+    sometimes = s.get("minima.sometimes", [])
     value = (f"median fraction of pairs with R² ≥ {disentangle.GOOD_R2}: "
-             + ", ".join(f"N={n}: {fmt(good[n])}" for n in summary)
-             + f"; useless (R² < {disentangle.USELESS_R2}) at N={wide}: {fmt(useless[wide])}; independent tickets "
-             "(participation ratio of the error correlations, median): "
-             + ", ".join(f"N={n}: {fmt(rank[n])}" for n in summary)
-             + f"; error minima at x = {', '.join(f'{m:.2f}' for m in minima)} (N={max(narrow) if narrow else '-'}); "
+             + ", ".join(f"N={n}: {fmt('good', n, good[n])}" for n in summary)
+             + f"; useless (R² < {disentangle.USELESS_R2}) at N={wide}: {fmt('useless', wide, useless[wide])}; "
+             "independent tickets (participation ratio of the error correlations, median): "
+             + ", ".join(f"N={n}: {fmt('rank', n, rank[n])}" for n in summary)
+             + f"; error minima at x = {', '.join(f'{m:.2f}' for m in minima if round(m, 2) not in sometimes)}"
+             + (f" (and, under some BLAS kernels, {', '.join(f'{m:.2f}' for m in sometimes)})" if sometimes else "")
+             + f" (N={max(narrow) if narrow else '-'}); "
              + ", ".join(f"N={n}: {len(r.c)} networks" for n, r in nets.items()))
     return Finding("C17", value, crit, scale_of(nets[min(nets)]),
                    {"good": {n: m[0] for n, m in good.items()}, "useless": {n: m[0] for n, m in useless.items()},
                     "rank": {n: m[0] for n, m in rank.items()}, "good_ci": {n: m[1] for n, m in good.items()},
                     "useless_ci": {n: m[1] for n, m in useless.items()}, "rank_ci": {n: m[1] for n, m in rank.items()},
-                    "minima": minima.tolist(),
-                    "criteria": [c.outcome for c in crit]}, {"summary": summary, "profile": (xs, prof)},
-                   headline="good pairs " + ", ".join(f"{good[n][0]:.2f}" for n in narrow)
-                            + f"; useless {useless[wide][0]:.2f} at N = {wide}")
+                    "minima": minima.tolist(), "criteria": [c.outcome for c in crit],
+                    **({"spread": dict(spread)} if spread is not None else {})},
+                   {"summary": summary, "profile": (xs, prof)},
+                   headline="good pairs " + ", ".join(fmt_spread(good[n][0], ".2f", s.get(f"good.{n}")) for n in narrow)
+                            + f"; useless {fmt_spread(useless[wide][0], '.2f', s.get(f'useless.{wide}'))} at N = {wide}")
 
 
 #: C18: "similar or even worse" on average: median distilled / median trained width-2 ≥ 0.5;
@@ -412,8 +425,11 @@ C18_FINETUNE_LR, C18_FINETUNE_STEPS = 1e-2 * 0.2**4, 1000
 
 
 def measure_c18(width50: Results, width2: Results, finetune_steps: int = C18_FINETUNE_STEPS,
-                finetune_lr: float = C18_FINETUNE_LR) -> Finding:
-    """C18: distil a width-2 network from every width-50 network; compare with trained width 2."""
+                finetune_lr: float = C18_FINETUNE_LR, spread: Mapping[str, Any] | None = None) -> Finding:
+    """C18: distil a width-2 network from every width-50 network; compare with trained width 2.
+
+    ``spread``: as for :func:`measure_c17` (paths such as "median", "best", "ratio_ci.0").
+    """
     x, y = training_xy(width50)
     cfg = width50.config
     d = disentangle.distil(width50.w, width50.b, width50.v, width50.c, x, y, cfg.activation, cfg.negative_slope)
@@ -426,15 +442,24 @@ def measure_c18(width50: Results, width2: Results, finetune_steps: int = C18_FIN
             Criterion(f"best distilled MSE < {C18_BEST:g}", bool(d.train_mse[best] < C18_BEST)),
             Criterion(f"its Hessian condition number ≥ {C18_COND:g}", bool(cond >= C18_COND)),
             Criterion("Adam does not lower the best loss", bool(ft.after.min() >= ft.before.min()))]
-    value = (f"median distilled MSE {np.median(d.train_mse):.2e} vs trained width 2 {np.median(width2.train_mse):.2e} "
-             f"(ratio {ratio:.2g} [{ratio_ci[0]:.2g}, {ratio_ci[1]:.2g}]); best {d.train_mse[best]:.2e} (seed {cfg.seeds[best]}), Hessian condition "
-             f"{cond:.1e}, |v| up to {np.abs(d.params7[best, 4:6]).max():.1e}; Adam ({finetune_steps} steps, lr "
-             f"{finetune_lr:.1e}): best {ft.before.min():.2e} → {ft.after.min():.2e}, "
-             f"{np.mean(ft.after < ft.before):.0%} of networks improved")
-    return Finding("C18", value, crit, scale_of(width50),
-                   {"ratio": ratio, "ratio_ci": ratio_ci, "best": float(d.train_mse[best]), "hessian_cond": cond,
-                    "best_after": float(ft.after.min()), "improved": float(np.mean(ft.after < ft.before)),
-                    "criteria": [c.outcome for c in crit]}, {"distilled": d, "finetuned": ft, "best": best},
-                   headline=f"distilled/trained {ratio:.2g}; best {d.train_mse[best]:.1e}")
+    numbers = {"median": float(np.median(d.train_mse)), "q25": float(np.percentile(d.train_mse, 25)),
+               "q75": float(np.percentile(d.train_mse, 75)), "trained_median": float(np.median(width2.train_mse)),
+               "ratio": ratio, "ratio_ci": ratio_ci, "best": float(d.train_mse[best]), "best_seed": cfg.seeds[best],
+               "hessian_cond": cond, "v_max": float(np.abs(d.params7[best, 4:6]).max()),
+               "best_after": float(ft.after.min()), "median_after": float(np.median(ft.after)),
+               "improved": float(np.mean(ft.after < ft.before)),
+               "below": int(np.sum(d.train_mse < C18_BEST)), "criteria": [c.outcome for c in crit]}
+    s = spread or {}
+    f = {k: (lambda fmt, k=k: fmt_spread(numbers[k], fmt, s.get(k))) for k in numbers if k != "criteria"}
+    if spread is not None:
+        numbers["spread"] = dict(spread)
+    ci = [fmt_spread(ratio_ci[i], ".2g", s.get(f"ratio_ci.{i}")) for i in (0, 1)]
+    value = (f"median distilled MSE {f['median']('.2e')} vs trained width 2 {f['trained_median']('.2e')} "
+             f"(ratio {f['ratio']('.2g')} [{ci[0]}, {ci[1]}]); best {f['best']('.2e')} (seed {f['best_seed']('d')}), "
+             f"Hessian condition {f['hessian_cond']('.1e')}, |v| up to {f['v_max']('.1e')}; Adam ({finetune_steps} "
+             f"steps, lr {finetune_lr:.1e}): best {f['best']('.2e')} → {f['best_after']('.2e')}, "
+             f"{f['improved']('.0%')} of networks improved")
+    return Finding("C18", value, crit, scale_of(width50), numbers, {"distilled": d, "finetuned": ft, "best": best},
+                   headline=f"distilled/trained {f['ratio']('.2g')}; best {f['best']('.1e')}")
 
 

@@ -3,9 +3,9 @@ our measurement and a verdict.
 
 Each ``measure_cN`` takes results (or nothing, for the mathematical claims), runs the analysis
 and returns a :class:`Finding`: our value with its uncertainty, the scale it was measured at,
-the criterion and the verdict. The chapters call these functions for their final checks, and
-:func:`ledger` calls the very same functions on the stored results, so the ledger is generated
-from results and never typed by hand.
+the criterion and the verdict. The chapters and :func:`ledger` call them through
+:func:`measured`, which makes each measurement once and keeps it beside the runs: every page
+shows the one stored finding, and the ledger is generated from results, never typed by hand.
 
 Where the pieces live: the records and the grading rule in :mod:`.findings`, the main text's
 claims (C1-C12) in :mod:`.sections`, the appendices' (C13-C18) in :mod:`.appendices`, the
@@ -18,9 +18,9 @@ from .appendices import (ALGORITHM_MAX_LOSS, C13_EXPECTED, C13_READINGS, C14_MUL
                          C18_COND, C18_FINETUNE_LR, C18_FINETUNE_STEPS, C18_RATIO, LEARNT_NOTHING, NARROW_WIDTHS,
                          algorithm_table, c13_matches, c14_power, c15_alternatives, error_profile, measure_c13,
                          measure_c14, measure_c15, measure_c16, measure_c17, measure_c18)
-from .findings import (CLAIMS, KINDS, VERDICTS, Claim, Criterion, Finding, grade, pending, sensitivity, table,
-                       verdict_of, within)
-from .ledger import ledger, ledger_table, stored_inputs, stored_power
+from .findings import (CLAIMS, KINDS, VERDICTS, Claim, Criterion, Finding, fmt_spread, grade, pending, sensitivity,
+                       table, verdict_of, within)
+from .ledger import MEASURES, inputs_digest, ledger, ledger_table, measured, stored_inputs, stored_power
 from .sections import (C1_TOLERANCE, C2_EARLY_MIN, C2_LATE_TOLERANCE, C3_PIECES, C3_TOLERANCE, C4_TOLERANCE,
                        C5_P_CONTROL, C5_P_SYMMETRIC, C5_RATIO, C7_ASYMMETRY, C7_MATCH, C7_PEAK_DECADES, C8_CONSTANT,
                        C8_QUADRATIC, C7_RULES, C11_EXPECTED, CHINCHILLA_ALPHA, PEAKS_AFTER, measure_c1, measure_c2, measure_c3, measure_c4,
@@ -30,7 +30,8 @@ from .tickets import lottery_tickets, lowest_peak, ticket_errors, training_xy
 
 __all__ = [
     "CLAIMS", "VERDICTS", "KINDS", "Claim", "Criterion", "Finding", "grade", "pending", "table", "verdict_of",
-    "within", "sensitivity", "ledger", "ledger_table", "stored_inputs", "stored_power", "PEAKS_AFTER", "C7_RULES", "C13_READINGS", "LEARNT_NOTHING", "C15_CLUSTERS",
+    "within", "sensitivity", "fmt_spread", "ledger", "ledger_table", "stored_inputs", "stored_power", "MEASURES",
+    "measured", "inputs_digest", "PEAKS_AFTER", "C7_RULES", "C13_READINGS", "LEARNT_NOTHING", "C15_CLUSTERS",
     "C15_ALGORITHMS", "c13_matches", "c14_power", "c15_alternatives",
     "lottery_tickets", "lowest_peak", "ticket_errors", "training_xy", "algorithm_table", "error_profile",
     "CHINCHILLA_ALPHA", "C1_TOLERANCE", "C2_EARLY_MIN", "C2_LATE_TOLERANCE", "C3_PIECES", "C3_TOLERANCE",

@@ -30,25 +30,34 @@ from ..provenance import provenance
 from ..results import Results
 from ..store import Store
 
-__all__ = ["derived", "derived_result", "derived_key", "claims_code", "code_digest", "code_status", "stored_derived",
-           "source"]
+__all__ = ["derived", "derived_result", "derived_key", "claims_code", "code_closure", "code_digest", "code_status",
+           "stored_derived", "source"]
 
 _PKG = Path(__file__).resolve().parent.parent
 
 
 def source(entry: str) -> bytes:
-    """The code an entry of ``code`` names: a source file (a path relative to the nslkit package,
-    e.g. ``"analysis/limits.py"``), or one top-level function or class of it
-    (``"paper/optimum.py:polished"``), so that editing the rest of that file changes no key."""
+    """The code an entry of ``code`` names, as what runs: a source file (a path relative to the
+    nslkit package, e.g. ``"analysis/limits.py"``), or one top-level function or class of it
+    (``"paper/optimum.py:polished"``), so that editing the rest of that file changes no key. The
+    code is read through :mod:`ast` with its docstrings left out and written back by
+    :func:`ast.unparse`, so that documentation, comments and layout change no key either."""
     rel, _, name = entry.partition(":")
-    text = (_PKG / rel).read_bytes()
-    if not name:
-        return text
-    tree = ast.parse(text)
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return ast.get_source_segment(text.decode(), node).encode()
-    raise ValueError(f"{rel} has no top-level function or class {name!r} (a derived result's code entry {entry!r})")
+    tree = ast.parse((_PKG / rel).read_bytes())
+    if name:
+        found = [node for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name]
+        if not found:
+            raise ValueError(f"{rel} has no top-level function or class {name!r} (a derived result's code entry "
+                             f"{entry!r})")
+        tree = ast.Module(body=found, type_ignores=[])
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree).encode()
 
 
 def code_digest(code: Iterable[str]) -> str:
@@ -76,6 +85,41 @@ def claims_code() -> list[str]:
     ``nslkit/paper``), as ``code`` for :func:`derived_key`: a derived result that reads claims is
     recomputed when any of them changes."""
     return [str(p.relative_to(_PKG)) for sub in ("analysis", "paper") for p in sorted((_PKG / sub).glob("*.py"))]
+
+
+def code_closure(*entries: str) -> list[str]:
+    """The nslkit source files that the modules ``entries`` (paths relative to the package, e.g.
+    ``"paper/sections.py"``) import, directly or through each other, themselves included: the
+    ``code`` of a result that runs their functions, so that it is recomputed when any code it may
+    run changes and not when unrelated code does. Imports are read with :mod:`ast`; only
+    nslkit's own modules are followed."""
+    seen: set[str] = set()
+    todo = list(entries)
+    while todo:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        here = (_PKG / rel).parent
+        for node in ast.walk(ast.parse((_PKG / rel).read_bytes())):
+            if not isinstance(node, ast.ImportFrom) or node.level == 0:
+                continue
+            base = here
+            for _ in range(node.level - 1):
+                base = base.parent
+            stem = base / node.module.replace(".", "/") if node.module else base
+            for a in node.names:  # a submodule by name, else a name defined in the module itself
+                found = _module_file(stem / a.name) or _module_file(stem)
+                if found is not None:
+                    todo.append(str(found.relative_to(_PKG)))
+    return sorted(seen)
+
+
+def _module_file(stem: Path) -> Path | None:
+    for cand in (stem.with_suffix(".py"), stem / "__init__.py"):
+        if cand.is_file() and _PKG in cand.parents:
+            return cand
+    return None
 
 
 def derived_result(name: str, inputs: Iterable[Results | str], compute: Callable[[], Any] | None,
@@ -142,11 +186,13 @@ def stored_derived(store: Store | str | os.PathLike | None = None) -> dict[str, 
     """{name: {"status": :func:`code_status`, "provenance": …}} of every derived result in the store."""
     st = store if isinstance(store, Store) else Store(store)
     out = {}
-    for path in sorted((st.root / "derived").glob("*.json")):
+    root = st.root / "derived"
+    for path in sorted(root.rglob("*.json")):
+        name = str(path.relative_to(root).with_suffix(""))
         try:
             record = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
-            out[path.stem] = {"status": "unreadable", "provenance": {}}
+            out[name] = {"status": "unreadable", "provenance": {}}
             continue
-        out[path.stem] = {"status": code_status(record), "provenance": record.get("provenance", {})}
+        out[name] = {"status": code_status(record), "provenance": record.get("provenance", {})}
     return out

@@ -32,7 +32,8 @@ from ..results import Results
 from .scales import scale_label
 
 __all__ = ["VERDICTS", "KINDS", "Claim", "CLAIMS", "Criterion", "Finding", "pending", "grade", "within",
-           "seeds_to_decide", "verdict_of", "all_of", "sensitivity", "table", "scale_of", "losses_at", "fmt_ci"]
+           "seeds_to_decide", "verdict_of", "all_of", "sensitivity", "table", "scale_of", "losses_at", "fmt_ci",
+           "fmt_spread"]
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", "pending")
 #: "evidence" could have failed; a "check" cannot (exact mathematics or arithmetic).
@@ -275,6 +276,19 @@ def losses_at(results: Mapping[int, Results], widths) -> list[np.ndarray]:
 def fmt_ci(x: float, ci: tuple[float, float], digits: int = 2) -> str:
     """``x [lo, hi]`` with ``digits`` decimals."""
     return f"{x:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
+def fmt_spread(x: float, fmt: str, spread: Sequence[float] | None = None) -> str:
+    """``x`` formatted with ``fmt``, or, where ``spread`` = (lo, hi) holds the values the same
+    computation gave under other BLAS kernels and thread counts (:mod:`.rounding`) and the two
+    ends format differently, "lo to hi": a number never shows digits that rounding decides."""
+    def f(v):
+        return format(int(v) if fmt.endswith("d") else v, fmt)
+
+    if spread is None:
+        return f(x)
+    lo, hi = (f(v) for v in spread)
+    return lo if lo == hi else f"{lo} to {hi}"
 
 
 def sensitivity(measure: Callable[..., Finding], alternatives: Mapping[str, Mapping[str, Any]], *args,

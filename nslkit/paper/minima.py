@@ -31,7 +31,7 @@ from ..results import Results
 from .derived import derived_result
 from .scales import SCALING_WIDTHS, scale_config
 
-__all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "BUDGETS",
+__all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "SGD_LRS", "LBFGS_SEEDS", "BUDGETS",
            "BUDGET_SEEDS", "BUDGET_WIDTHS", "RECORD", "runs",
            "map_label", "load", "polished", "construction_polished", "knot_polished", "alpha_series", "summary",
            "FINDER_CODE", "FINDER_VERSION", "FINDER_RECORD", "found"]
@@ -45,15 +45,20 @@ RECORD_VERSION = 1
 LONG_STEPS = 2_000_000
 #: Seeds per width of the 2,000,000-step runs on a CPU (the issue asks for ≥ 20).
 LONG_SEEDS = 20
-#: Seeds per cell of the optimiser map.
-MAP_SEEDS = 50
+#: Seeds per cell of the optimiser map (issue 31: 200 per Adam cell; the first 50 were run first).
+MAP_SEEDS = 200
+#: SGD's learning rates in the map (momentum 0.9, the paper's schedule); the best per width is
+#: chosen after the runs, and disclosed as such.
+SGD_LRS = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 #: The optimiser map's cells: name → TrainConfig fields changed from the paper's protocol.
 MAP_CELLS = {
     **{f"Adam lr {lr:g}{'' if decay else ', no decay'}": {"lr": lr, "lr_decay": 0.2 if decay else 1.0}
        for decay in (True, False) for lr in (1e-3, 3e-3, 1e-2, 3e-2)},
-    "SGD momentum 0.9, lr 0.01": {"optimizer": "sgd", "momentum": 0.9},
+    **{f"SGD momentum 0.9, lr {lr:g}": {"optimizer": "sgd", "momentum": 0.9, "lr": lr} for lr in SGD_LRS},
     "L-BFGS": {"optimizer": "lbfgs"},
 }
+#: Seeds of L-BFGS from initialisation (50 000 iterations a network, one core: the map's 50).
+LBFGS_SEEDS = 50
 #: α(T): the paper's schedule stretched to each of these budgets (lr × 0.2 every T/5); 50,000
 #: steps is the main sweep itself (1000 seeds).
 BUDGETS = (100_000, 200_000, 500_000, 1_000_000, 2_000_000)
@@ -86,14 +91,16 @@ def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[in
     elif scale == "smoke":
         long_cfg = scale_config("smoke", seeds=4, steps=2000, target="x2", activation="silu", curve_grid="log")
         base = scale_config("smoke", seeds=4, steps=300, target="x2", activation="silu")
-        widths = (10, 20, 30)
+        widths = (10, 30)
         budget = {t: scale_config("smoke", seeds=4, steps=t, target="x2", activation="silu", curve_grid="log")
                   for t in (1000, 2000)}
-        budget_widths = (2, 10, 30)
+        budget_widths = (2, 4, 10, 30)
     else:
         raise ValueError(f"unknown scale {scale!r}; valid scales: 'full', 'smoke'")
     return {"long": {f"SiLU {long_cfg.steps:,} steps": (long_cfg, widths)},
-            "map": {name: (base.replace(**fields), widths) for name, fields in MAP_CELLS.items()},
+            "map": {name: (base.replace(**fields, **({"seeds": range(LBFGS_SEEDS if scale == "full" else 4)}
+                                                       if fields.get("optimizer") == "lbfgs" else {})), widths)
+                    for name, fields in MAP_CELLS.items()},
             "budget": {f"SiLU T = {t:,}": (cfg, budget_widths) for t, cfg in budget.items()}}
 
 

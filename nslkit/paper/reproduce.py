@@ -9,7 +9,7 @@ through :func:`nslkit.sweep`, so they resume after a kill exactly as ``train`` d
 chunk of 100 seeds is never trained again. Then come two stages that need a checkout of the
 repository: ``notebooks`` executes every chapter at the scale with papermill (which computes the
 derived results the chapters keep in ``results/derived/``) and ``book`` runs
-``jupyter-book build book -W``.
+``jupyter-book build book -W --all`` on an emptied execution cache.
 
 Scales: ``smoke`` (8 seeds × 500 steps: minutes on a CPU, for tests), ``cpu`` (100 seeds ×
 50,000 steps; the products at 100 seeds), ``paper`` (1000 seeds × 50,000 steps; the products at
@@ -26,18 +26,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
 from ..config import TrainConfig
 from ..experiment import sweep
 from ..provenance import WallTimes
-from ..store import CHUNK_SIZE, Store, StoreError
-from ..train import resolve_backend, resolve_device, train
-from . import minima, robustness
+from ..store import Store, StoreError
+from ..train import resolve_device
+from . import costs, minima, robustness
 from .derived import stored_derived
-from .scales import (DISENTANGLE_WIDE_SEEDS, PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS,
+from .scales import (C11_SEEDS, C11_WIDTHS, DISENTANGLE_WIDE_SEEDS, PAPER_WIDTHS, PRODUCT_TARGETS, SWEEP_WIDTHS, UNARY_TARGETS,
                      WIDE_WIDTH, scale_config)
 
 __all__ = ["Run", "SCALES", "TRAINING_STAGES", "STAGES", "plan", "missing", "status", "estimate", "reproduce",
@@ -75,6 +75,9 @@ def plan(scale: str) -> list[Run]:
     x2 = {"target": "x2"}
     runs = [Run("main", f"x² {act}", scale_config(scale, **x2, activation=act), SWEEP_WIDTHS)
             for act in ("silu", "leaky_relu")]
+    if scale == "paper":
+        runs.append(Run("main", f"x² SiLU, C11's small widths ({C11_SEEDS} seeds)",
+                        scale_config(scale, seeds=C11_SEEDS, **x2, activation="silu"), C11_WIDTHS))
     runs.append(Run("wide", "x² SiLU, one wide network", scale_config(scale, seeds=1, **x2, activation="silu"),
                     (WIDE_WIDTH,)))
     runs.append(Run("disentangle", "x² SiLU N = 1000 (Fig. 12)",
@@ -154,68 +157,96 @@ def format_status(s: dict[str, Any]) -> str:
 
 # ---- estimates ---------------------------------------------------------------------------------
 
-def _calibration_key(cfg: TrainConfig, backend: str) -> tuple:
-    return (cfg.activation, cfg.dtype, cfg.dim, cfg.points, cfg.optimizer, backend)
-
-
-def _timed(cfg: TrainConfig, device: torch.device, backend: str) -> float:
-    """Seconds of training ``cfg``, after a 2-step warm-up of its shape (which compiles)."""
-    train(cfg.replace(steps=2, lr_step=1), device, progress=False, backend=backend)
-    t0 = time.perf_counter()
-    train(cfg, device, progress=False, backend=backend)
-    return time.perf_counter() - t0
-
-
-def _calibrate(cfg: TrainConfig, backend: str, device: torch.device) -> tuple[float, float, float]:
-    """Of ``backend`` on runs shaped like ``cfg``: (seconds of a call that trains one step: set-up
-    and the test-grid evaluation; seconds per step of one tiny network: the per-step overhead;
-    element-steps per second of 50 networks of width 20, about 2e7 element-steps)."""
-    steps = max(10, int(2e7 / (50 * 20 * cfg.points)))
-    tiny = cfg.replace(seeds=1, width=1, test_points=2, steps=200, lr_step=40)
-    small = cfg.replace(seeds=50, width=20, test_points=2, steps=steps, lr_step=max(1, steps // 5))
-    one = {"steps": 1, "lr_step": 1}
-    call = _timed(cfg.replace(seeds=min(len(cfg.seeds), CHUNK_SIZE), **one), device, backend)
-    overhead = max(0.0, _timed(tiny, device, backend) - _timed(tiny.replace(**one), device, backend)) / tiny.steps
-    busy = _timed(small, device, backend) - _timed(small.replace(**one), device, backend) - overhead * steps
-    return call, overhead, 50 * 20 * cfg.points * steps / max(busy, 1e-9)
-
-
-def estimate(runs: Iterable[Run], store: Store, device: torch.device,
-             rates: dict | None = None) -> dict[str, dict[str, float]]:
-    """{stage: {"networks", "work", "seconds", "gpu_only"}}: what is missing of ``runs`` and how long
-    it would take here, from a short calibration of each kind of run (activation, dtype, inputs,
-    points, optimiser, backend) on ``device``: each chunk of 100 seeds costs a call (set-up and
-    the test-grid evaluation) and its steps times a per-step overhead, plus its element-steps at
-    the calibrated rate. ``rates`` caches the
-    calibrations between calls."""
-    rates = {} if rates is None else rates
-    out: dict[str, dict[str, float]] = {}
+def estimate(runs: Iterable[Run], store: Store, kind: str, threads: int,
+             measured: Sequence[costs.Sample]) -> dict[str, dict[str, Any]]:
+    """{stage: {"networks", "work", "cost", "unpriced", "gpu_only", "gpu_work", "gpu_cost"}}: what
+    ``store`` lacks of ``runs`` and how long training it would take on ``kind`` ("cpu", with
+    ``threads`` threads, or a GPU) by the cost model of :mod:`.costs`, from the ``measured`` wall
+    times; nothing is trained. "cost" is a :class:`.costs.Cost` (None when nothing is to train),
+    "unpriced" the networks whose backend has no measurement on ``kind``; runs declared GPU-only
+    count apart ("gpu_only" networks, "gpu_work"), priced on :func:`.costs.gpu_name`'s GPU."""
+    gpu = kind if kind != "cpu" else costs.gpu_name(measured)
+    out: dict[str, dict[str, Any]] = {}
     for run in runs:
-        acc = out.setdefault(run.stage, {"networks": 0, "work": 0.0, "seconds": 0.0, "gpu_only": 0})
+        acc = out.setdefault(run.stage, {"networks": 0, "work": 0.0, "cost": None, "unpriced": 0,
+                                         "gpu_only": 0, "gpu_work": 0.0, "gpu_cost": None})
         for w, n in missing(run, store).items():
             if not n:
                 continue
-            if run.gpu_only:
-                acc["gpu_only"] += n
-                continue
             cfg = run.cfg.replace(width=w)
-            backend = resolve_backend("auto", cfg.replace(seeds=n), device, cfg.points)
-            key = _calibration_key(cfg, backend)
-            if key not in rates:
-                rates[key] = _calibrate(cfg, backend, device)
-            call, overhead, rate = rates[key]
-            acc["networks"] += n
-            acc["work"] += _work(cfg, w, n)
-            acc["seconds"] += -(-n // CHUNK_SIZE) * (call + cfg.steps * overhead) + _work(cfg, w, n) / rate
+            apart = run.gpu_only and kind == "cpu"
+            where = gpu if apart else kind
+            c = costs.cost(cfg, n, where, 1 if where != "cpu" else threads, measured) if where else None
+            prefix = "gpu_" if apart else ""
+            acc["gpu_only" if apart else "networks"] += n
+            acc[prefix + "work"] += _work(cfg, w, n)
+            if c is None:
+                acc["unpriced"] += n
+            else:
+                acc[prefix + "cost"] = c if acc[prefix + "cost"] is None else acc[prefix + "cost"] + c
     return out
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _priced(c: costs.Cost, where: str) -> str:
+    """"about 4.6 h (2.8 h to 10.6 h) on 2 CPU threads"."""
+    spread = "" if _duration(c.low) == _duration(c.high) else f" ({_duration(c.low)} to {_duration(c.high)})"
+    about = "" if c.seconds < 1 else "about "
+    return f"{about}{_duration(c.seconds)}{spread} {where}"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _dry_run(stages: Sequence[str], runs: Sequence[Run], st: Store, dev: torch.device, threads: int | None,
+             echo: Callable[[str], None]) -> None:
+    """Each stage's missing work and its price by :mod:`.costs`, one line each, then the sources."""
+    root = repository()
+    stores = [st] + ([Store(root / "results")] if root is not None else [])
+    measured = costs.samples(stores, [s.root / "bench" for s in stores])
+    kind = "cpu" if dev.type == "cpu" else f"cuda: {torch.cuda.get_device_name(dev)}"
+    if kind != "cpu" and not any(s.kind == kind for s in measured):
+        kind = costs.gpu_name(measured) or kind  # a GPU without measurements: priced as the one measured most
+    threads = threads or torch.get_num_threads()
+    here = f"on {_plural(threads, 'CPU thread')}" if kind == "cpu" else f"on one {kind.split(': ', 1)[1]}"
+    priced_any = False
+    for stage in stages:
+        if stage not in TRAINING_STAGES:
+            echo(f"{stage}: executes every notebook" + (" and builds the book" if stage == "book" else "")
+                 + " (not estimated; about 7 min of a 2-core CPU at the committed scale)")
+            continue
+        e = estimate([r for r in runs if r.stage == stage], st, kind, threads, measured).get(stage, {})
+        parts = []
+        if e.get("networks"):
+            line = f"{_plural(e['networks'], 'network')} to train, {e['work']:.2e} element-steps"
+            if e["cost"] is not None:
+                line += ", " + _priced(e["cost"], here)
+            parts.append(line)
+        if e.get("gpu_only"):
+            line = f"{_plural(e['gpu_only'], 'network')} declared GPU-only, {e['gpu_work']:.2e} element-steps"
+            if e["gpu_cost"] is not None:
+                line += ", " + _priced(e["gpu_cost"], f"on one {costs.gpu_name(measured).split(': ', 1)[1]}")
+            parts.append(line)
+        if e.get("unpriced"):
+            parts.append(f"{_plural(e['unpriced'], 'network')} not priced (no measured run of their backend there)")
+        priced_any |= bool(parts)
+        echo(f"{stage}: " + ("; ".join(parts) if parts else "nothing to train"))
+    if priced_any:
+        n_runs = sum(1 for s in measured if s.chunks)
+        cpus = sorted({s.device[len("cpu: "):].rsplit(", ", 1)[0] for s in measured if s.kind == "cpu"})
+        echo(f"(priced from the wall times of {_plural(n_runs, 'stored run')} and "
+             f"{_plural(len(measured) - n_runs, 'bench rate')}, nothing trained; CPU rates are those per thread of "
+             f"{', '.join(cpus) or 'no measured CPU'}; the ranges are the measurements' spread about the model)")
 
 
 # ---- the command -------------------------------------------------------------------------------
@@ -247,8 +278,10 @@ def _book(store: Store) -> None:
     exe = shutil.which("jupyter-book", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if exe is None:
         raise RuntimeError("jupyter-book is not installed (pip install -e '.[book]')")
-    p = subprocess.run([exe, "build", "book", "-W"], cwd=root, env={**os.environ, "NSLKIT_RESULTS": str(store.root)},
-                       capture_output=True, text=True)
+    # the book's execution cache keys on cell source alone: outputs made from another store must not be reused
+    shutil.rmtree(root / "book" / "_build" / ".jupyter_cache", ignore_errors=True)
+    p = subprocess.run([exe, "build", "book", "-W", "--all"], cwd=root,
+                       env={**os.environ, "NSLKIT_RESULTS": str(store.root)}, capture_output=True, text=True)
     if p.returncode:
         raise RuntimeError(f"jupyter-book build failed (exit {p.returncode}): {p.stdout[-2000:]}{p.stderr[-2000:]}")
 
@@ -256,34 +289,26 @@ def _book(store: Store) -> None:
 def reproduce(scale: str, store: Store | str | os.PathLike | None = None, stages: Iterable[str] | None = None,
               device: str = "auto", client: Any = None, dry_run: bool = False, progress: bool = True,
               out: str | os.PathLike | None = None, summary: str | os.PathLike | None = None,
-              echo: Callable[[str], None] = print) -> int:
+              echo: Callable[[str], None] = print, threads: int | None = None) -> int:
     """Train what ``stages`` (default all, :data:`STAGES`) of :func:`plan` at ``scale`` lack, then
     run the notebooks and build the book; one line per stage through ``echo``. Returns 0, or 1
     when a stage failed (it says which and why; what finished before is kept). ``dry_run``:
-    only print each stage's missing work and its estimated time here. GPU-only runs are skipped
+    only print each stage's missing work and its price by the cost model of :mod:`.costs`
+    (calibrated on the wall times stored in ``store`` and in the repository's ``results/``, and
+    the bench's; nothing is trained or compiled), on ``threads`` CPU threads (default torch's)
+    or the GPU of ``device``, the GPU-only runs on the GPU measured most. GPU-only runs are skipped
     on a CPU (and said so). ``out``: where the executed notebooks go (default
     ``<store>/../reproduce/<scale>``); ``summary``: a JSON file of the stages' wall times."""
     st = store if isinstance(store, Store) else Store(store)
     stages = list(STAGES if stages is None else stages)
     bad = [s for s in stages if s not in STAGES]
     if bad:
-        raise ValueError(f"unknown stage {', '.join(bad)}; valid stages: {', '.join(STAGES)}")
+        raise ValueError(f"unknown stage{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))}; valid stages: "
+                         f"{', '.join(STAGES)}")
     dev = resolve_device(device)
     runs = plan(scale)
     if dry_run:
-        rates: dict = {}
-        for stage in stages:
-            if stage not in TRAINING_STAGES:
-                echo(f"{stage}: executes every notebook" + (" and builds the book" if stage == "book" else "")
-                     + " (not estimated; about 7 min of a 2-core CPU at the committed scale)")
-                continue
-            e = estimate([r for r in runs if r.stage == stage], st, dev, rates).get(stage, {})
-            gpu = f"; {e['gpu_only']:,} networks declared GPU-only" if e.get("gpu_only") else ""
-            if not e.get("networks"):
-                echo(f"{stage}: nothing to train{gpu}")
-            else:
-                echo(f"{stage}: {e['networks']:,} networks to train, {e['work']:.2e} element-steps, "
-                     f"about {_duration(e['seconds'])} on {dev.type}{gpu}")
+        _dry_run(stages, runs, st, dev, threads, echo)
         return 0
     times = WallTimes(summary, scale=scale, store=str(st.root), device=str(dev))
     out = Path(out) if out is not None else st.root.parent / "reproduce" / scale
@@ -293,7 +318,7 @@ def reproduce(scale: str, store: Store | str | os.PathLike | None = None, stages
             if stage == "notebooks":
                 with times(stage):
                     _notebooks(scale, st, out)
-                echo(f"{stage}: done, {len(list(out.glob('*.ipynb')))} notebooks executed into {out}, "
+                echo(f"{stage}: done, {_plural(len(list(out.glob('*.ipynb'))), 'notebook')} executed into {out}, "
                      f"{time.perf_counter() - t0:.0f} s")
                 continue
             if stage == "book":
@@ -304,14 +329,14 @@ def reproduce(scale: str, store: Store | str | os.PathLike | None = None, stages
             trained = skipped = 0
             with times(stage):
                 for run in (r for r in runs if r.stage == stage):
-                    lacking = sum(missing(run, st).values())
                     if run.gpu_only and dev.type != "cuda":
-                        skipped += lacking
+                        skipped += sum(missing(run, st).values())
                         continue
-                    sweep(run.cfg, run.widths, store=st, device=dev, progress=progress, keep=run.keep, client=client)
-                    trained += lacking
-            gpu = f", {skipped:,} GPU-only networks skipped on the CPU" if skipped else ""
-            echo(f"{stage}: done, trained {trained:,} networks{gpu}, {time.perf_counter() - t0:.0f} s")
+                    done = sweep(run.cfg, run.widths, store=st, device=dev, progress=progress, keep=run.keep,
+                                 client=client)
+                    trained += sum(done.networks_trained.values())
+            gpu = f", {_plural(skipped, 'GPU-only network')} skipped on the CPU" if skipped else ""
+            echo(f"{stage}: done, trained {_plural(trained, 'network')}{gpu}, {time.perf_counter() - t0:.0f} s")
         except Exception as e:  # noqa: BLE001 - the command reports any failure and stops
             echo(f"{stage}: FAILED after {time.perf_counter() - t0:.0f} s: {type(e).__name__}: {e}")
             return 1

@@ -11,7 +11,7 @@ from typing import Any
 from ..config import TrainConfig
 
 __all__ = ["SCALES", "scale_config", "scale_label", "PAPER_WIDTHS", "SCALING_WIDTHS", "EXTRA_WIDTHS", "SWEEP_WIDTHS",
-           "WIDE_WIDTH", "UNARY_TARGETS", "PRODUCT_TARGETS", "DISENTANGLE_WIDTHS", "DISENTANGLE_WIDE_SEEDS"]
+           "WIDE_WIDTH", "UNARY_TARGETS", "PRODUCT_TARGETS", "DISENTANGLE_WIDTHS", "DISENTANGLE_WIDE_SEEDS", "C11_SEEDS", "C11_WIDTHS"]
 
 #: seeds × steps (and the learning-rate step, scaled with the steps) of each named scale.
 SCALES: dict[str, dict[str, int]] = {
@@ -41,6 +41,11 @@ PRODUCT_TARGETS = ("prod2", "prod3", "prod4", "prod5")
 DISENTANGLE_WIDTHS = (10, 30, 50, 1000)
 #: Seeds of the width-1000 networks of Appendix C (the paper shows one network per width).
 DISENTANGLE_WIDE_SEEDS = 10
+#: C11 (Fig. 4) at its small widths, where a width-N network is compared with the ensemble of
+#: two width-N/2 ones: this many seeds at paper scale (issue 31), five times the paper's 1000,
+#: because the N = 4 ratio's interval spanned a decade at 1000.
+C11_SEEDS = 5000
+C11_WIDTHS = (1, 2, 4)
 
 
 def scale_config(scale: str, seeds: int | None = None, steps: int | None = None, **fields: Any) -> TrainConfig:

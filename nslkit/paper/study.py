@@ -13,12 +13,12 @@ from typing import Any, Callable, Iterable
 from ..experiment import sweep
 from ..results import Results
 from ..store import Store
-from .scales import (DISENTANGLE_WIDE_SEEDS, DISENTANGLE_WIDTHS, EXTRA_WIDTHS, PAPER_WIDTHS, PRODUCT_TARGETS,
+from .scales import (C11_SEEDS, C11_WIDTHS, DISENTANGLE_WIDE_SEEDS, DISENTANGLE_WIDTHS, EXTRA_WIDTHS, PAPER_WIDTHS, PRODUCT_TARGETS,
                      SCALING_WIDTHS, SWEEP_WIDTHS, UNARY_TARGETS, WIDE_WIDTH, scale_config)
 
-__all__ = ["PAPER_WIDTHS", "SCALING_WIDTHS", "EXTRA_WIDTHS", "SWEEP_WIDTHS", "WIDE_WIDTH",
+__all__ = ["PAPER_WIDTHS", "SCALING_WIDTHS", "EXTRA_WIDTHS", "SWEEP_WIDTHS", "WIDE_WIDTH", "C11_SEEDS", "C11_WIDTHS",
            "UNARY_TARGETS", "PRODUCT_TARGETS", "DISENTANGLE_WIDTHS", "DISENTANGLE_WIDE_SEEDS",
-           "main_sweep", "wide_network", "target_sweep", "disentangle_networks", "first_stored"]
+           "main_sweep", "wide_network", "target_sweep", "disentangle_networks", "c11_networks", "first_stored"]
 
 Where = Store | str | os.PathLike | bool | None
 
@@ -100,6 +100,21 @@ def disentangle_networks(scale: str, widths: Iterable[int] = DISENTANGLE_WIDTHS,
             out[w] = wide_network(scale, store=store, train=train, steps=steps, device=device, progress=progress,
                                   width=w, seeds=DISENTANGLE_WIDE_SEEDS, client=client)
     return {w: out[w] for w in widths}
+
+
+def c11_networks(scale: str, sweep: dict[int, Results], store: Where = None, train: bool = False,
+                 device: str = "auto", progress: bool = False, client: Any = None) -> dict[int, Results]:
+    """The networks C11 (Fig. 4) compares: ``sweep`` (the main sweep at ``scale``) with its widths
+    :data:`C11_WIDTHS` replaced, at paper scale, by their :data:`C11_SEEDS`-seed runs (the same
+    config, more seeds) where those are stored (or ``train``); at other scales ``sweep`` itself."""
+    if scale != "paper":
+        return dict(sweep)
+    try:
+        more = main_sweep(scale, "silu", C11_WIDTHS, store=store, train=train, seeds=C11_SEEDS, device=device,
+                          progress=progress, client=client)
+    except FileNotFoundError:
+        return dict(sweep)
+    return {**sweep, **more}
 
 
 def first_stored(load: Callable[[str], Any], scales: Iterable[str] = ("paper", "cpu", "cpu-small")) -> tuple[str | None, Any]:
