@@ -8,7 +8,7 @@ targets
 
 so that ∇L(θ*) = (2/P) J(θ*)ᵀ r = 0: θ* is a stationary point with loss L* = mean(r²) > 0 that
 no width-N network near θ* lowers. It is a strict local minimum when the Hessian is positive
-definite there, which :func:`~nslkit.analysis.minfinder.curvature` decides without squaring
+definite there, which :func:`~nslkit.analysis.landscape.curvature` decides without squaring
 cond(J); r is halved until that curvature is at least :data:`MIN_CURVATURE` (a residual whose
 second-order term outweighs the Jacobian's weakest direction makes θ* a saddle instead). The
 construction needs M = 3N + 1 < P: with as many parameters as points J spans every residual
@@ -31,7 +31,7 @@ from .minfinder import GTOL, decrement, find_minima
 
 __all__ = ["MIN_CURVATURE", "LOSS_RTOL", "Planted", "planted_minimum", "Controls", "positive_controls"]
 
-#: The smallest curvature (relative to Gauss–Newton's, :func:`~nslkit.analysis.minfinder.curvature`)
+#: The smallest curvature (relative to Gauss–Newton's, :func:`~nslkit.analysis.landscape.curvature`)
 #: a planted minimum is given: well inside the strict minima.
 MIN_CURVATURE = 0.5
 #: A start has found the planted minimum when its loss is within this relative distance of L*

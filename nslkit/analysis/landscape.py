@@ -19,8 +19,8 @@ import numpy as np
 from ..activations import silu_derivatives
 from ..checks import number
 
-__all__ = ["CARRY", "parameters", "split", "residuals", "residuals_and_jacobian", "change", "mse_long", "norms",
-           "scales", "scaled_svd", "hessian", "curvature"]
+__all__ = ["CARRY", "parameters", "split", "points", "residuals", "residuals_and_jacobian", "change", "mse_long",
+           "norms", "scales", "scaled_svd", "hessian", "curvature"]
 
 #: A neuron *carries* the function when |v_i| · (max − min over the points of σ(w_i x + b_i)) is at
 #: least this fraction of the largest such amplitude in its network (:func:`norms`).
