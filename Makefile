@@ -30,7 +30,8 @@ NB_CACHE := book/_build/.jupyter_cache
 NUMERIC_TESTS := tests/test_disentangle.py tests/test_ensembles.py tests/test_fits.py tests/test_peaks.py \
                  tests/test_symmetry.py tests/test_algorithms.py tests/test_protocol.py tests/test_polish.py \
                  tests/test_approximation.py tests/test_paired.py tests/test_joint.py tests/test_intervals.py \
-                 tests/test_fit_statistics.py tests/test_thresholds.py tests/test_findings.py
+                 tests/test_fit_statistics.py tests/test_thresholds.py tests/test_findings.py \
+                 tests/test_minfinder.py tests/test_extended.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

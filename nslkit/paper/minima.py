@@ -12,7 +12,10 @@ by this module's code:
 * :func:`construction_polished`: the approximation-theory network of C3
   (:func:`nslkit.analysis.approximation.silu_construction`), polished: a start that is not Adam's;
 * :func:`knot_polished`: LeakyReLU networks polished as free-knot least squares from their own
-  kinks.
+  kinks;
+* :func:`found`: networks re-polished by the validated minimum finder
+  (:func:`nslkit.analysis.minfinder.find_minima`), with the parameter norms along the way and an
+  extended-precision check of where a sample stopped (:func:`nslkit.analysis.extended.extended_check`).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..analysis import approximation, fits, polish
+from ..analysis import approximation, extended, fits, landscape, minfinder, polish
 from ..config import TrainConfig
 from ..data import test_data, training_data
 from ..experiment import sweep as run_sweep
@@ -31,7 +34,8 @@ from .scales import SCALING_WIDTHS, scale_config
 
 __all__ = ["CODE", "RECORD_VERSION", "LONG_STEPS", "LONG_SEEDS", "MAP_SEEDS", "MAP_CELLS", "SGD_LRS", "LBFGS_SEEDS", "BUDGETS",
            "BUDGET_SEEDS", "BUDGET_WIDTHS", "RECORD", "runs", "stored_part",
-           "map_label", "load", "polished", "construction_polished", "knot_polished", "alpha_series", "summary"]
+           "map_label", "load", "polished", "construction_polished", "knot_polished", "alpha_series", "summary",
+           "FINDER_CODE", "FINDER_VERSION", "FINDER_RECORD", "found"]
 
 #: The source files whose code the derived results of this module run, and the version of the
 #: record they keep (bumped when a record gains or changes a field). This module's own code
@@ -65,6 +69,13 @@ BUDGET_SEEDS = 200
 BUDGET_WIDTHS = (2, 3, 4, 6, 8, 10, 15, 20, 25, 30, 40, 50)
 #: Levenberg–Marquardt iteration counts after which :func:`polished` keeps the loss.
 RECORD = (10, 30, 100, 300, 1000, 3000)
+#: The code :func:`found` runs, whole files (the finder's private helpers shape its results); the
+#: version of its record (bumped when the record gains or changes a field).
+FINDER_CODE = ("analysis/minfinder.py", "analysis/landscape.py", "analysis/extended.py",
+               "activations.py:silu_derivatives")
+FINDER_VERSION = 1
+#: Finder iteration counts after which :func:`found` keeps the loss and the norms (0: the start).
+FINDER_RECORD = (0, 10, 30, 100, 300, 1000, 3000)
 
 
 def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]]:
@@ -278,3 +289,57 @@ def summary(scale: str = "full", store=None, recompute: bool = False) -> dict[st
 
     inputs = [r for got in complete.values() for r in got.values()] + list(paper.values())
     return derived_result(name, inputs, compute, store=store, recompute=recompute)
+
+
+def _found_record(f: minfinder.Found, e: extended.Extended, x, y, cfg: TrainConfig) -> dict:
+    """A :class:`~nslkit.analysis.minfinder.Found` and the extended check of its first networks as
+    JSON-able lists, with the end points, the curvature at each (relative to Gauss–Newton's,
+    :func:`~nslkit.analysis.landscape.curvature`; > 0 a minimum, < 0 a saddle, NaN for a network
+    the cap stopped) and the MSE on the dense test grid."""
+    xt, yt = (t.numpy() for t in test_data(cfg))
+    lists = {k: getattr(f, k).tolist() for k in ("before", "after", "grad_norm", "decrement", "iterations", "status",
+                                                 "method", "record", "trace", "theta_norm", "v_max", "w_min")}
+    return {**lists, "test_after": polish.mse(f.w, f.b, f.v, f.c, xt[:, 0], yt).tolist(),
+            # the curvature means something at a stationary point only: NaN where the cap stopped a descent
+            "curvature": np.where(f.status == "cap", np.nan, landscape.curvature(f.theta, x, y)).tolist(),
+            "theta_after": f.theta.tolist(),
+            "gtol": f.gtol, "atol": f.atol, "carry": f.carry,
+            "extended": {k: getattr(e, k).tolist() for k in ("loss64", "loss", "grad_norm64", "grad_norm",
+                                                             "decrement64", "decrement", "noise64", "noise", "gain",
+                                                             "gain64", "end_decrement", "verdict")}
+            | {"steps": e.steps}}
+
+
+def found(name: str, sweep: Mapping[int, Results], networks: int, max_iter: int = FINDER_RECORD[-1],
+          sample: int = 10, steps: int = 10, store=None, recompute: bool = False,
+          train: bool = True) -> dict[int, dict]:
+    """The first ``networks`` SiLU networks of each width of ``sweep`` driven to the local minimum near
+    them by :func:`~nslkit.analysis.minfinder.find_minima` (at most ``max_iter`` trial steps, the
+    loss and the norms kept after each of :data:`FINDER_RECORD`), the first ``sample`` of them
+    then checked in extended precision (:func:`~nslkit.analysis.extended.extended_check`, ``steps``
+    steps). One derived result per width, "<name>_N<width>", keyed on the runs and on
+    :data:`FINDER_CODE`: {width: {"before", "after", "test_after", "status", "iterations",
+    "grad_norm", "decrement", "method", "curvature", "record", "trace", "theta_norm", "v_max", "w_min",
+    "theta_after", "gtol", "atol", "carry", "extended": {…, "verdict", "steps"}}}. Without
+    ``train``, a width whose result is not stored is left out instead of computed."""
+    first = next(iter(sweep.values())).config
+    if first.activation != "silu":
+        raise ValueError(f"found takes SiLU networks; got {first.activation!r}")
+    x, y = (t.numpy() for t in training_data(first))
+    x = x[:, 0]
+    out = {}
+    for w, r in sorted(sweep.items()):
+        k = min(networks, len(r.seeds))
+
+        def compute(r=r, k=k):
+            f = minfinder.find_minima(r.w[:k], r.b[:k], r.v[:k], r.c[:k], x, y, max_iter=max_iter,
+                                      record=[n for n in FINDER_RECORD if n <= max_iter])
+            m = min(sample, k)
+            e = extended.extended_check(f.w[:m], f.b[:m], f.v[:m], f.c[:m], x, y, steps=steps)
+            return _found_record(f, e, x, y, first)
+
+        key = f"{k}:{max_iter}:{sample}:{steps}:v{FINDER_VERSION}"
+        got = derived_result(f"{name}_N{w}", [r, key], compute if train else None, FINDER_CODE, store, recompute)
+        if got is not None:
+            out[w] = got
+    return out
