@@ -232,7 +232,8 @@ def c11_c17_by_budget(budgets: Mapping[int, Mapping[int, Results]], ts) -> Any:
                 sw[w] = r.take(sorted(set.intersection(*(set(h.seeds) for h in have))))
         if not sw:
             continue
-        label = f"{t:,} steps ({len(next(iter(sw.values())).seeds)} seeds)"
+        n = sorted({len(r.seeds) for r in sw.values()})
+        label = f"{t:,} steps ({n[0]} seeds)" if len(n) == 1 else f"{t:,} steps ({n[0]}-{n[-1]} seeds)"
         c11 = measure_c11(sw)
         nets = {w: sw[w] for w in (10, 30, 50) if w in sw}
         row = {"C11 ratios": c11.headline.removeprefix("ratios ")}
