@@ -4,7 +4,7 @@ import json
 import pytest
 
 from nslkit import Store
-from nslkit.paper.derived import derived, derived_key
+from nslkit.paper.derived import derived, derived_key, derived_result, legacy_source
 
 
 def test_a_derived_result_is_kept_and_recomputed_when_its_key_changes(tmp_path, small_cfg):
@@ -131,3 +131,15 @@ def test_code_closure_follows_relative_imports_only(tmp_path, monkeypatch):
     monkeypatch.setattr(d, "_PKG", tmp_path)
     assert d.code_closure("a.py") == ["a.py", "c.py", "d.py", "sub/b.py"]
     assert d.code_closure("e.py") == ["a.py", "c.py", "d.py", "e.py", "sub/b.py"]
+
+
+def test_a_record_made_under_the_legacy_key_is_kept_and_rekeyed(tmp_path):
+    st = Store(tmp_path)
+    code = ["activations.py"]
+    old = derived_key("r", ["x"], code, legacy_source)
+    (tmp_path / "derived").mkdir(parents=True)
+    (tmp_path / "derived" / "r.json").write_text(json.dumps({"key": old, "data": [1, 2]}))
+    assert derived_result("r", ["x"], None, code, st) == [1, 2]  # read, not computed
+    rec = json.loads((tmp_path / "derived" / "r.json").read_text())
+    assert rec["key"] == derived_key("r", ["x"], code) != old and rec["rekeyed"]["from"] == old
+    assert derived_result("r", ["y"], None, code, st) is None  # other inputs: not this record

@@ -68,15 +68,30 @@ def code_digest(code: Iterable[str]) -> str:
     return h.hexdigest()
 
 
-def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str]) -> str:
+def legacy_source(entry: str) -> bytes:
+    """The code an entry of ``code`` named before keys left out documentation (release 1.0.0 to
+    issue 35): a file's bytes, or a function's source segment. Only :func:`derived_result` uses it,
+    to recognise a record made then from code that has not changed since."""
+    rel, _, name = entry.partition(":")
+    text = (_PKG / rel).read_bytes()
+    if not name:
+        return text
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return ast.get_source_segment(text.decode(), node).encode()
+    raise ValueError(f"{rel} has no top-level function or class {name!r} (a derived result's code entry {entry!r})")
+
+
+def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str], read=None) -> str:
     """SHA-256 of the name, the inputs (a run's experiment key and seeds, or a string) and the
-    code ``code`` (source files or their functions, :func:`source`)."""
+    code ``code`` (source files or their functions, read by ``read``: :func:`source` by default)."""
+    read = source if read is None else read
     h = hashlib.sha256(name.encode())
     for x in inputs:
         h.update((f"{x.config.experiment_key()}:{x.config.width}:{list(x.seeds)}" if isinstance(x, Results)
                   else str(x)).encode())
     for entry in sorted(code):
-        h.update(entry.encode() + source(entry))
+        h.update(entry.encode() + read(entry))
     return h.hexdigest()
 
 
@@ -128,20 +143,28 @@ def derived_result(name: str, inputs: Iterable[Results | str], compute: Callable
     """:func:`derived` under the key :func:`derived_key` (``name``, ``inputs``, ``code``), where
     ``code`` defaults to :func:`claims_code`; the file records ``code`` and its digest."""
     code = sorted(claims_code() if code is None else code)
-    return derived(name, derived_key(name, list(inputs), code), compute, store, recompute,
-                   {"files": code, "digest": code_digest(code)})
+    inputs = list(inputs)
+    return derived(name, derived_key(name, inputs, code), compute, store, recompute,
+                   {"files": code, "digest": code_digest(code)},
+                   legacy=lambda: derived_key(name, inputs, code, legacy_source))
 
 
 def derived(name: str, key: str, compute: Callable[[], Any] | None, store: Store | str | os.PathLike | None = None,
-            recompute: bool = False, code: dict | None = None) -> Any:
+            recompute: bool = False, code: dict | None = None, legacy: Callable[[], str] | None = None) -> Any:
     """The stored result ``name`` if its key is ``key``; else ``compute()`` (JSON-able), saved
     with its provenance (when the store's folder is writable) and returned. ``compute=None``
     only reads: None when the result is not stored under ``key``. ``code``: the source files the
-    key read and their digest, recorded in the file (added to a matching file made before it was)."""
+    key read and their digest, recorded in the file (added to a matching file made before it was).
+    ``legacy``: the key the same inputs and code had under the earlier way of reading code
+    (:func:`legacy_source`); a record stored under it was made by the code that runs now, and is
+    kept under ``key`` (its data untouched, ``"rekeyed"`` noting when)."""
     st = store if isinstance(store, Store) else Store(store)
     path = st.root / "derived" / f"{name}.json"
     if not recompute and path.exists():
         stored = json.loads(path.read_text())
+        if stored.get("key") != key and legacy is not None and stored.get("key") == legacy():
+            stored = {**stored, "key": key, "rekeyed": {"from": stored["key"], "date": time.strftime("%Y-%m-%d")}}
+            _write_json(path, {**stored, **({"code": code} if code is not None else {})})
         if stored.get("key") == key:
             if code is not None and stored.get("code") != code:
                 _write_json(path, {**stored, "code": code})
