@@ -86,33 +86,49 @@ def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TrainConfig:
     """One width of one experiment: S networks of width N trained on one target.
 
     Defaults are the paper's (Sec. 2.2) where it states them, and the protocol decisions of
-    the module docstring where it does not.
+    :mod:`nslkit.config` where it does not. The config is frozen and validated: a bad value
+    raises ValueError. Every field but ``seeds`` is part of the results-store key
+    (:meth:`experiment_key`). Each field is documented in the book's API reference
+    (book/api.md) and beside its definition.
+
+    Example:
+        >>> import nslkit as nk
+        >>> cfg = nk.TrainConfig(target="x2", activation="silu", width=2, seeds=4, steps=200)
+        >>> cfg.seeds, cfg.points, cfg.placement  # a count n is seeds 0..n-1; P and placement resolved for D = 1
+        ((0, 1, 2, 3), 100, 'grid')
+        >>> cfg.replace(width=10).width
+        10
+        >>> nk.TrainConfig()  # doctest: +ELLIPSIS
+        TrainConfig(target='x2', activation='silu', width=10, seeds=range(0, 1000), steps=50000, lr=0.01, ...)
     """
 
-    target: str = "x2"  # a name from nslkit.targets.TARGETS
-    activation: str = "silu"  # silu | relu | leaky_relu
-    width: int = 10  # N, hidden units
-    seeds: tuple[int, ...] = field(default=tuple(range(1000)))  # one network per seed; paper: 1000
-    steps: int = 50_000  # full-batch optimiser steps (L-BFGS: iterations); paper: 50,000 Adam steps
-    lr: float = 1e-2  # initial learning rate (Adam, SGD; L-BFGS has none); paper: 1e-2
-    lr_decay: float = 0.2  # multiply the learning rate by this ...
-    lr_step: int = 10_000  # ... every lr_step steps; paper: 0.2 every 10,000
-    domain: tuple[float, float] = (-2.0, 2.0)  # each input coordinate lies in [lo, hi]
-    points: int | None = None  # training points P; None: 100 for D = 1, 1000 for D > 1
-    placement: str | None = None  # grid | uniform; None: grid for D = 1, uniform for D > 1
-    data_seed: int = 0  # draws the training points when placement is "uniform"
-    negative_slope: float = 0.01  # LeakyReLU slope for x < 0 (ignored by other activations)
-    dtype: str = "float64"  # float64 | float32
-    test_points: int = 10_000  # points of the dense independent test grid
-    curve_points: int = 100  # loss-curve samples kept per network
-    optimizer: str = "adam"  # adam | sgd | lbfgs (float64, D = 1); paper: Adam
-    momentum: float = _MOMENTUM  # SGD's momentum, in [0, 1); only sgd takes it
-    curve_grid: str = "linear"  # linear | log: the curve samples' spacing in steps
+    target: str = "x2"  #: The function to fit: a name from :data:`nslkit.targets.TARGETS`.
+    activation: str = "silu"  #: σ of Eq. 1: "silu", "relu" or "leaky_relu".
+    width: int = 10  #: N, the hidden units of each network.
+    #: One network per seed (stored as a tuple): a count n means seeds 0..n-1, an iterable is taken
+    #: as given. Paper: 1000 seeds.
+    seeds: tuple[int, ...] = range(1000)
+    steps: int = 50_000  #: Full-batch optimiser steps (L-BFGS: iterations). Paper: 50,000 Adam steps.
+    lr: float = 1e-2  #: Initial learning rate (Adam, SGD; L-BFGS has none). Paper: 1e-2.
+    lr_decay: float = 0.2  #: Multiply the learning rate by this every ``lr_step`` steps. Paper: 0.2.
+    lr_step: int = 10_000  #: Steps between learning-rate decays. Paper: 10,000.
+    domain: tuple[float, float] = (-2.0, 2.0)  #: (lo, hi): each input coordinate lies in [lo, hi].
+    #: Training points P. None: 100 for D = 1, 1000 for D > 1 (the module's protocol defaults).
+    points: int | None = None
+    placement: str | None = None  #: "grid" or "uniform". None: grid for D = 1, uniform for D > 1.
+    data_seed: int = 0  #: Draws the training points when ``placement`` is "uniform".
+    negative_slope: float = 0.01  #: LeakyReLU's slope for x < 0 (ignored by other activations).
+    dtype: str = "float64"  #: "float64" or "float32".
+    test_points: int = 10_000  #: Points of the dense independent test grid.
+    curve_points: int = 100  #: Loss-curve samples kept per network.
+    optimizer: str = "adam"  #: "adam", "sgd" or "lbfgs" (float64, D = 1 only). Paper: Adam.
+    momentum: float = _MOMENTUM  #: SGD's momentum, in [0, 1); the other optimisers keep 0.9.
+    curve_grid: str = "linear"  #: "linear" or "log": the spacing in steps of the loss-curve samples.
 
     def __post_init__(self) -> None:
         t = get_target(self.target)  # raises on an unknown target
@@ -158,6 +174,19 @@ class TrainConfig:
             raise ValueError(f"optimizer 'lbfgs' trains in float64 only, got dtype {self.dtype!r}")
         if self.optimizer == "lbfgs" and dim != 1:
             raise ValueError(f"optimizer 'lbfgs' trains one-input targets only, got {self.target!r} with D = {dim}")
+
+    def __repr__(self) -> str:
+        """Every field, the seeds shortened: ``range(a, b)`` for consecutive seeds, else a few."""
+        def short(name: str, value: Any) -> str:
+            if name != "seeds":
+                return repr(value)
+            s = value
+            if s == tuple(range(s[0], s[0] + len(s))):
+                return repr(range(s[0], s[0] + len(s)))
+            return repr(s) if len(s) <= 6 else f"({s[0]}, {s[1]}, {s[2]}, ..., {s[-1]}: {len(s)} seeds)"
+
+        fields = ", ".join(f"{f.name}={short(f.name, getattr(self, f.name))}" for f in dataclasses.fields(self))
+        return f"{type(self).__name__}({fields})"
 
     @property
     def dim(self) -> int:
