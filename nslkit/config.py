@@ -73,7 +73,19 @@ _MOMENTUM = 0.9  # the default momentum
 
 
 def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
-    """Seeds as a tuple: a count n means seeds 0..n-1, an iterable is taken as given."""
+    """Seeds as a tuple.
+
+    Args:
+        seeds: a count n (seeds 0..n-1) or an iterable of distinct non-negative ints, taken as
+            given.
+
+    Raises:
+        ValueError: for a count below 1, an empty list, duplicates or a negative seed.
+
+    Example:
+        >>> seed_list(3), seed_list([7, 2])
+        ((0, 1, 2), (7, 2))
+    """
     if isinstance(seeds, bool):
         raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
     if isinstance(seeds, int):
@@ -107,28 +119,28 @@ class TrainConfig:
         TrainConfig(target='x2', activation='silu', width=10, seeds=range(0, 1000), steps=50000, lr=0.01, ...)
     """
 
-    target: str = "x2"  #: The function to fit: a name from :data:`nslkit.targets.TARGETS`.
-    activation: str = "silu"  #: σ of Eq. 1: "silu", "relu" or "leaky_relu".
+    target: str = "x2"  #: The function to fit, a name from :data:`nslkit.targets.TARGETS`.
+    activation: str = "silu"  #: σ of Eq. 1, "silu", "relu" or "leaky_relu".
     width: int = 10  #: N, the hidden units of each network.
-    #: One network per seed (stored as a tuple): a count n means seeds 0..n-1, an iterable is taken
-    #: as given. Paper: 1000 seeds.
+    #: One network per seed, stored as a tuple. A count n means seeds 0..n-1, an iterable is
+    #: taken as given. The paper trains 1000 seeds.
     seeds: tuple[int, ...] = range(1000)
-    steps: int = 50_000  #: Full-batch optimiser steps (L-BFGS: iterations). Paper: 50,000 Adam steps.
-    lr: float = 1e-2  #: Initial learning rate (Adam, SGD; L-BFGS has none). Paper: 1e-2.
-    lr_decay: float = 0.2  #: Multiply the learning rate by this every ``lr_step`` steps. Paper: 0.2.
-    lr_step: int = 10_000  #: Steps between learning-rate decays. Paper: 10,000.
-    domain: tuple[float, float] = (-2.0, 2.0)  #: (lo, hi): each input coordinate lies in [lo, hi].
-    #: Training points P. None: 100 for D = 1, 1000 for D > 1 (the module's protocol defaults).
+    steps: int = 50_000  #: Full-batch optimiser steps (L-BFGS iterations); the paper takes 50,000 Adam steps.
+    lr: float = 1e-2  #: Initial learning rate of Adam and SGD (L-BFGS has none); the paper's is 1e-2.
+    lr_decay: float = 0.2  #: Multiply the learning rate by this every ``lr_step`` steps; the paper's is 0.2.
+    lr_step: int = 10_000  #: Steps between learning-rate decays; the paper's are 10,000.
+    domain: tuple[float, float] = (-2.0, 2.0)  #: (lo, hi), the interval in which each input coordinate lies.
+    #: Training points P; None means 100 for D = 1 and 1000 for D > 1 (the protocol defaults).
     points: int | None = None
-    placement: str | None = None  #: "grid" or "uniform". None: grid for D = 1, uniform for D > 1.
+    placement: str | None = None  #: "grid" or "uniform"; None means grid for D = 1 and uniform for D > 1.
     data_seed: int = 0  #: Draws the training points when ``placement`` is "uniform".
     negative_slope: float = 0.01  #: LeakyReLU's slope for x < 0 (ignored by other activations).
     dtype: str = "float64"  #: "float64" or "float32".
     test_points: int = 10_000  #: Points of the dense independent test grid.
     curve_points: int = 100  #: Loss-curve samples kept per network.
-    optimizer: str = "adam"  #: "adam", "sgd" or "lbfgs" (float64, D = 1 only). Paper: Adam.
+    optimizer: str = "adam"  #: "adam" (the paper's), "sgd" or "lbfgs" (float64 and D = 1 only).
     momentum: float = _MOMENTUM  #: SGD's momentum, in [0, 1); the other optimisers keep 0.9.
-    curve_grid: str = "linear"  #: "linear" or "log": the spacing in steps of the loss-curve samples.
+    curve_grid: str = "linear"  #: "linear" or "log", the spacing in steps of the loss-curve samples.
 
     def __post_init__(self) -> None:
         t = get_target(self.target)  # raises on an unknown target
@@ -199,7 +211,11 @@ class TrainConfig:
         return getattr(torch, self.dtype)
 
     def replace(self, **changes: Any) -> "TrainConfig":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        Args:
+            **changes: new values of fields, by name.
+        """
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,8 +234,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        """Inverse of :meth:`to_dict` (an absent new field takes its default); refuses another
-        format version."""
+        """Inverse of :meth:`to_dict`; an absent new field takes its default.
+
+        Args:
+            d: a dict made by :meth:`to_dict` (as the store keeps it).
+
+        Raises:
+            ValueError: when ``d`` has another format version than :data:`FORMAT_VERSION`.
+        """
         d = dict(d)
         version = d.pop("format_version", None)
         if version != FORMAT_VERSION:
@@ -245,9 +267,21 @@ def _sha256(d: dict[str, Any]) -> str:
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """The learning rate used by update ``step`` (0-based): lr · lr_decay^⌊step / lr_step⌋
-    (Adam and SGD; L-BFGS has none), as ``StepLR`` computes it: lr multiplied by lr_decay at each
-    decay, the very float the torch trainers use (the loop kernels start a segment from it)."""
+    """The learning rate used by an update: lr · lr_decay^⌊step / lr_step⌋ (Adam and SGD;
+    L-BFGS has none).
+
+    Computed as ``StepLR`` does, lr multiplied by lr_decay at each decay, so it is the very float
+    the torch trainers use (the loop kernels start a segment from it).
+
+    Args:
+        cfg: the experiment (its ``lr``, ``lr_decay`` and ``lr_step``).
+        step: the update, 0-based.
+
+    Example:
+        >>> cfg = TrainConfig()
+        >>> learning_rate(cfg, 0), learning_rate(cfg, 10_000), round(learning_rate(cfg, 49_999), 8)
+        (0.01, 0.002, 1.6e-05)
+    """
     lr = cfg.lr
     for _ in range(step // cfg.lr_step):
         lr *= cfg.lr_decay
@@ -255,11 +289,23 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 
 
 def make_optimizer(params, cfg: TrainConfig):
-    """The torch optimiser of ``cfg`` for ``params`` and its StepLR schedule (× ``lr_decay``
-    every ``lr_step`` steps): the paper's Adam (torch defaults: betas (0.9, 0.999), eps 1e-8)
-    at ``cfg.lr``, or SGD at ``cfg.lr`` with ``cfg.momentum`` (torch's heavy ball: no dampening,
-    no Nesterov). Both are elementwise, so one optimiser over stacked networks equals one per
-    network. L-BFGS is no torch optimiser here (:mod:`nslkit.backends.lbfgs`): ValueError."""
+    """The torch optimiser of a config and its StepLR schedule (× ``lr_decay`` every
+    ``lr_step`` steps).
+
+    The paper's Adam (torch defaults: betas (0.9, 0.999), eps 1e-8) at ``cfg.lr``, or SGD at
+    ``cfg.lr`` with ``cfg.momentum`` (torch's heavy ball: no dampening, no Nesterov). Both are
+    elementwise, so one optimiser over stacked networks equals one per network.
+
+    Args:
+        params: the tensors to optimise.
+        cfg: the experiment; its ``optimizer`` must be "adam" or "sgd".
+
+    Returns:
+        (optimizer, scheduler).
+
+    Raises:
+        ValueError: for L-BFGS, which is no torch optimiser here (:mod:`nslkit.backends.lbfgs`).
+    """
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(params, lr=cfg.lr)
     elif cfg.optimizer == "sgd":

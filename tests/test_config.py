@@ -1,5 +1,6 @@
 """Config validation, protocol defaults and the target registry."""
 import dataclasses
+import re
 
 import pytest
 import torch
@@ -172,3 +173,5 @@ def test_every_field_is_documented():
     for f in dataclasses.fields(TrainConfig):
         doc = " ".join(docs.get(("TrainConfig", f.name), [])).strip()
         assert len(doc) > 10, f"TrainConfig.{f.name} has no doc comment"
+        # napoleon reads "A: B" in an attribute's doc as type A, description B
+        assert ":" not in re.sub(r":\w+:`[^`]*`", "", doc), f"TrainConfig.{f.name}: a colon in {doc!r}"
