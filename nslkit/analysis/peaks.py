@@ -307,7 +307,8 @@ def seeds_needed(mixture: Mixture, grid=(20, 50, 100, 200, 500, 1000, 2000, 5000
         mixture: the planted distribution.
         grid: the seed counts to try, ascending.
         power: the recovery rate to reach (default 0.8).
-        trials, rng, **peaks_kw: as for :func:`recovery_rate`.
+        trials, rng: as for :func:`recovery_rate`.
+        **peaks_kw: keyword arguments of :func:`find_peaks`.
 
     Returns:
         (the smallest count of ``grid`` whose recovery rate reaches ``power``, or None; the rate

@@ -22,8 +22,15 @@ __all__ = ["ledger", "ledger_table", "stored_inputs", "stored_power"]
 
 
 def stored_inputs(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None) -> dict[str, Any]:
-    """What the ledger measures, loaded (never trained) at the largest of ``scales`` that holds it:
-    {"silu", "leaky", "wide", "unary", "products", "nets"}, None where nothing is stored."""
+    """What the ledger measures, loaded (never trained) at the largest scale that holds it.
+
+    Args:
+        scales: the scales to try, largest first.
+        store: the results store (default :func:`nslkit.default_results_dir`).
+
+    Returns:
+        {"silu", "leaky", "wide", "unary", "products", "nets"}, None where nothing is stored.
+    """
     def sweep_at(activation: str, scale: str) -> dict[int, Results]:
         try:  # with the extra widths we add, when they are stored
             return main_sweep(scale, activation, SWEEP_WIDTHS, store=store, train=False)
@@ -47,7 +54,14 @@ def ledger(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None
     """Every claim C1-C18 measured on the stored results of the largest scale that has them.
 
     Never trains. A claim whose results are stored at none of ``scales`` is "pending".
-    ``inputs``: :func:`stored_inputs`, when already loaded.
+
+    Args:
+        scales: the scales to try, largest first (default "paper", "cpu", "cpu-small").
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        inputs: :func:`stored_inputs`, when already loaded.
+
+    Returns:
+        One :class:`~nslkit.paper.findings.Finding` per claim, in order.
     """
     d = inputs or stored_inputs(scales, store)
     silu, leaky, wide, unary, products, nets = (d[k] for k in ("silu", "leaky", "wide", "unary", "products", "nets"))
@@ -89,9 +103,16 @@ def _flat(inputs: dict[str, Any]) -> list[Results]:
 
 def ledger_table(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike | None = None,
                  recompute: bool = False):
-    """The ledger as a pandas DataFrame (one row per claim, :meth:`Finding.row`), kept as the
-    derived result "ledger" beside the runs: it is recomputed only when a stored run it reads or
-    the code of ``nslkit/analysis`` and ``nslkit/paper`` changes (:func:`.derived.derived`)."""
+    """The ledger as a pandas DataFrame, one row per claim (:meth:`Finding.row`).
+
+    Kept as the derived result "ledger" beside the runs: it is recomputed only when a stored run
+    it reads or the code of ``nslkit/analysis`` and ``nslkit/paper`` changes
+    (:func:`.derived.derived`).
+
+    Args:
+        scales, store: as for :func:`ledger`.
+        recompute: compute it again even when it is kept.
+    """
     import pandas as pd
 
     inputs = stored_inputs(scales, store)
@@ -102,9 +123,16 @@ def ledger_table(scales=("paper", "cpu", "cpu-small"), store: str | os.PathLike 
 
 def stored_power(sweep: dict[int, Results], store: str | os.PathLike | None = None, recompute: bool = False,
                  **kwargs) -> dict[int, dict]:
-    """:func:`~nslkit.paper.appendices.c14_power` of ``sweep`` (minutes of mixture sampling), kept as
+    """:func:`~nslkit.paper.appendices.c14_power` of a sweep (minutes of mixture sampling), kept as
     a derived result beside the runs and recomputed only when the runs or the code of the peak
-    finder change. ``kwargs`` go to ``c14_power``."""
+    finder change.
+
+    Args:
+        sweep: {width: Results} of one product target.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+        **kwargs: passed to ``c14_power``.
+    """
     first = next(iter(sweep.values())).config
     name = f"c14_power_{first.target}_{first.activation}_{len(first.seeds)}"
     code = ["paper/appendices.py", "analysis/peaks.py"]

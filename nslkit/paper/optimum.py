@@ -64,8 +64,15 @@ def plain_loop(cfg: TrainConfig, seed: int = 0, every: int = 1000) -> dict:
 
 def plain_loop_check(cfg: TrainConfig, seed: int = 0, store=None, recompute: bool = False,
                      name: str | None = None) -> dict:
-    """:func:`plain_loop`, kept as the derived result ``name`` (default "plain_loop_N<width>"; a
-    chapter at another scale than the committed one names its own, so as not to replace it)."""
+    """:func:`plain_loop`, kept as a derived result.
+
+    Args:
+        cfg, seed: as for :func:`plain_loop`.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+        name: the derived result's name (default "plain_loop_N<width>"; a chapter at another
+            scale than the committed one names its own, so as not to replace it).
+    """
     return derived_result(name or f"plain_loop_N{cfg.width}", [f"{cfg.experiment_key()}:{seed}"], lambda: plain_loop(cfg, seed),
                           CODE["plain_loop"], store, recompute)
 
@@ -115,6 +122,11 @@ def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), s
 
 def pl_floors(cfg: TrainConfig, widths) -> dict[int, float]:
     """{N: the training MSE of the best continuous piecewise-linear fit with N free knots} on the
-    training points of ``cfg``: LeakyReLU's floor at width N (fast; not kept)."""
+    training points of a config: LeakyReLU's floor at width N (fast; not kept).
+
+    Args:
+        cfg: the experiment whose training points to fit.
+        widths: the numbers of knots N.
+    """
     x, y = (t.numpy() for t in training_data(cfg))
     return {w: limits.piecewise_linear_floor(x[:, 0], y, w)[0] for w in widths}
