@@ -1,8 +1,9 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make book   build the book (book/_build/html/index.html)
 #   make test   run every test: pytest on all cores (unit tests, each notebook at smoke scale), the
-#               analysis tests again under another BLAS kernel, then the book build with warnings as
-#               errors (it executes every notebook at its default scale and fails if one fails),
+#               examples in nslkit's docstrings (pytest --doctest-modules: tiny configs, nothing
+#               saved), the analysis tests again under another BLAS kernel, then the book build with
+#               warnings as errors (it executes every notebook at its default scale and fails if one fails),
 #               then the tests of the built book (offline reading; the browser test needs Debian's
 #               chromium: apt-get install chromium, and is skipped without it)
 # Both create the virtual environment .venv on first use. For development:
@@ -37,6 +38,8 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal --durations=20
+	# the >>> examples of the docstrings (the API reference of the book shows them), on one thread each
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --doctest-modules nslkit
 	# the analysis tests under OpenBLAS's Prescott kernels (SSE3, no FMA): other rounding than this CPU's
 	OPENBLAS_CORETYPE=Prescott $(BIN)/python -m pytest -n auto --dist worksteal -q $(NUMERIC_TESTS)
 	$(BIN)/jupyter-book build book -W

@@ -13,7 +13,8 @@ device and backend. The compiled and Triton steps give a network the same number
 batch; the eager step may not (torch's elementwise kernels round a tensor's last partial
 vector with scalar code), so the store trains its chunks the same way in every mode.
 
-Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol questions"):
+Protocol defaults (the paper leaves them open; the book's claims page, book/claims.md, "What the
+paper leaves open"):
 
 * ``domain = (-2, 2)``, ``points = 100``, ``placement = "grid"`` for one-dimensional targets.
   Evidence: the published lottery ticket (Eq. 2) is a stationary point of the training MSE on

@@ -437,8 +437,8 @@ def migrate(source: str | os.PathLike, store: Store, remove: bool = False) -> di
         remove: delete each converted file.
 
     Returns:
-        {"files", "chunks", "duplicates": {file: (seeds already stored, largest relative
-        difference of their train MSE)}}.
+        A dict of "files" (converted), "chunks" (written) and "duplicates", which maps each file
+        to (seeds already stored, largest relative difference of their train MSE).
     """
     source = Path(source)
     old = [p for p in sorted(source.glob("*.npz")) if not _CHUNK_NAME.search(p.name)]

@@ -46,7 +46,14 @@ LOOP_THRESHOLD = 1e7
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"``/None: CUDA when available, else CPU. Asking for CUDA without it is an error."""
+    """The torch device to train on.
+
+    Args:
+        device: "auto" or None (CUDA when available, else the CPU), "cpu" or "cuda".
+
+    Raises:
+        ValueError: for another device, or CUDA where it is not available.
+    """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -76,6 +83,12 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     chosen only when asked for: it has passed its tests under Triton's interpreter but has not
     yet run on a GPU. L-BFGS runs its own NumPy code whatever eager or compiled backend is named
     (:func:`train`).
+
+    Args:
+        backend: a name from :data:`BACKENDS`.
+        cfg: the experiment.
+        device: the device it trains on.
+        n_points: its training points P.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -212,7 +225,16 @@ def train_widths(
     progress: bool | tqdm = True,
     backend: str = "auto",
 ) -> dict[int, Results]:
-    """:func:`train` for each width in ``widths`` (the paper's sweep), one progress bar for all."""
+    """:func:`train` for each width (the paper's sweep), one progress bar for all.
+
+    Args:
+        cfg: the experiment; its ``width`` is replaced by each of ``widths``.
+        widths: the widths N.
+        device, max_elements, progress, backend: as for :func:`train`.
+
+    Returns:
+        ``{width: Results}``.
+    """
     widths = list(widths)
     cfgs = [cfg.replace(width=w) for w in widths]
     if not cfgs:

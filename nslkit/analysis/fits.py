@@ -313,7 +313,7 @@ def interpolation_scaling(
         pieces_list: the numbers of pieces, each ≥ 1.
 
     Returns:
-        (mse, fit): mse a (len(pieces_list),) array; fit from :func:`fit_exponent`.
+        (mse, fit), mse a (len(pieces_list),) array and fit from :func:`fit_exponent`.
     """
     mse = np.array([interpolation_mse(f, p, domain, points) for p in pieces_list])
     return mse, fit_exponent(np.asarray(pieces_list, dtype=float), mse)

@@ -208,8 +208,8 @@ def assign_peaks(losses, peaks: Peaks) -> np.ndarray:
         peaks: the result of :func:`find_peaks`.
 
     Returns:
-        (S,) int array in [0, K): 0 is the lowest-loss peak. A loss exactly on a boundary goes
-        to the higher peak.
+        (S,) int array in [0, K), 0 the lowest-loss peak. A loss exactly on a boundary goes to
+        the higher peak.
     """
     x = check_losses(losses)
     return np.searchsorted(peaks.boundaries, x, side="right").astype(int)

@@ -155,7 +155,7 @@ def c14_power(sweep: Mapping[int, Results], trials: int = 100, rng: int = 0, **p
         **peaks_kw: passed to the peak finder.
 
     Returns:
-        {width: {"modes", "needed", "rates"}}; needed None: not within 2000.
+        ``{width: {"modes", "needed", "rates"}}``; "needed" is None when not within 2000.
     """
     out = {}
     for w, r in sweep.items():
@@ -258,7 +258,7 @@ def c15_alternatives(width2: Results, max_clusters: int = 10, n_boot: int = 10, 
         n_boot, rng: bootstrap resamples (default 10) and their seed (default 0).
 
     Returns:
-        {"table": {reading: (clusters, algorithms)}, "bootstrap": [(clusters, algorithms)]};
+        ``{"table": {reading: (clusters, algorithms)}, "bootstrap": [(clusters, algorithms)]}``;
         a reading with too few networks to cluster gives (None, None).
     """
     p7 = algorithms.params7(width2.w, width2.b, width2.v, width2.c)

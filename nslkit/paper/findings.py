@@ -278,7 +278,7 @@ def verdict_of(criteria: Sequence[Criterion], partly_at: float | None = None) ->
         partly_at: as for :func:`grade`.
 
     Returns:
-        (verdict, (worst, best)): undecided criteria resolved both ways; "inconclusive" when
+        (verdict, (worst, best)), undecided criteria resolved both ways; "inconclusive" when
         worst and best differ.
 
     Example:
@@ -362,8 +362,8 @@ def sensitivity(measure: Callable[..., Finding], alternatives: Mapping[str, Mapp
         **kwargs: likewise.
 
     Returns:
-        A pandas DataFrame with one row per alternative: the verdict, the criteria met, and our
-        value.
+        A pandas DataFrame with one row per alternative, with the verdict, the criteria met and
+        our value.
     """
     import pandas as pd
 

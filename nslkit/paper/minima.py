@@ -160,8 +160,9 @@ def polished(name: str, sweep: Mapping[int, Results], networks: int, max_iter: i
             whose result is not stored is left out.
 
     Returns:
-        {width: {"before", "after", "test_after", "v_max_before", "v_max_after", "grad_norm",
-        "iterations", "status", "record", "trace", "rtol", "atol"}}.
+        ``{width: record}``, each record a dict of "before", "after", "test_after",
+        "v_max_before", "v_max_after", "grad_norm", "iterations", "status", "record", "trace",
+        "rtol" and "atol".
     """
     first = next(iter(sweep.values())).config
     if first.activation != "silu":
