@@ -2,11 +2,12 @@
 #   make book   build the book (book/_build/html/index.html)
 #   make test   run every test: pytest on all cores (unit tests, each notebook at smoke scale, and
 #               each notebook at its default scale under nbval, whose executions go into the book's
-#               execution cache), the analysis tests again under another BLAS kernel, then the book
-#               build with warnings as errors (it takes every notebook's outputs from that cache:
-#               each is executed once, by nbval), then the tests of the built book (offline
-#               reading; the browser test needs Debian's chromium: apt-get install chromium, and is
-#               skipped without it)
+#               execution cache), the examples in nslkit's docstrings (pytest --doctest-modules: tiny
+#               configs, nothing saved), the analysis tests again under another BLAS kernel, then the
+#               book build with warnings as errors (it takes every notebook's outputs from that cache:
+#               each is executed once, by nbval), then the tests of the built book (offline reading;
+#               the browser test needs Debian's chromium: apt-get install chromium, and is skipped
+#               without it)
 # Both create the virtual environment .venv on first use. For development:
 #   make test-all   make test, plus the whole BLAS and thread matrix
 
@@ -48,6 +49,9 @@ test: $(STAMP)
 	rm -rf $(NB_CACHE)
 	# notebooks/conftest.py gives each notebook's cells to one worker, the other tests one by one
 	$(BIN)/python -m pytest -n auto --dist load --durations=20 tests notebooks --nb-cache $(NB_CACHE)
+	# the >>> examples of the docstrings (the API reference of the book shows them), on one thread each;
+	# nslkit alone, so no notebook runs again
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q --doctest-modules nslkit
 	# the analysis tests under OpenBLAS's Prescott kernels (SSE3, no FMA): other rounding than this CPU's
 	OPENBLAS_CORETYPE=Prescott $(BIN)/python -m pytest -n auto --dist worksteal -q $(NUMERIC_TESTS)
 	$(BIN)/jupyter-book build book -W --all

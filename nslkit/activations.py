@@ -19,16 +19,35 @@ SMOOTH_ACTIVATIONS = ("silu",)
 
 
 def check_activation(activation: str) -> str:
-    """``activation`` if it is one of :data:`ACTIVATIONS`; ValueError naming the valid ones otherwise."""
+    """An activation's name, checked.
+
+    Args:
+        activation: a name of :data:`ACTIVATIONS`.
+
+    Returns:
+        ``activation``, unchanged.
+
+    Raises:
+        ValueError: naming the valid ones, for another name.
+    """
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; valid activations: {', '.join(ACTIVATIONS)}")
     return activation
 
 
 def activate(z: torch.Tensor, activation: str, negative_slope: float = 0.01, grad: bool = False):
-    """σ(z), and σ'(z) when ``grad``: torch, elementwise, any shape.
+    """σ(z), and σ'(z) when asked for: torch, elementwise, any shape.
 
     σ' at z = 0 follows torch's autograd (ReLU: 0, LeakyReLU: negative_slope).
+
+    Args:
+        z: the pre-activations.
+        activation: a name of :data:`ACTIVATIONS`.
+        negative_slope: LeakyReLU's slope for z < 0 (ignored by the others).
+        grad: also return σ'(z).
+
+    Returns:
+        σ(z), or the pair (σ(z), σ'(z)) when ``grad``, of z's shape, dtype and device.
     """
     if activation == "silu":
         s = torch.sigmoid(z)
@@ -50,7 +69,17 @@ def activate(z: torch.Tensor, activation: str, negative_slope: float = 0.01, gra
 
 
 def sigma(z, activation: str, negative_slope: float = 0.01) -> np.ndarray:
-    """σ(z) in NumPy float64, elementwise; the same function as :func:`activate`."""
+    """σ(z) in NumPy float64, elementwise; the same function as :func:`activate`.
+
+    Args:
+        z: the pre-activations, array-like.
+        activation: a name of :data:`ACTIVATIONS`.
+        negative_slope: LeakyReLU's slope for z < 0 (ignored by the others).
+
+    Example:
+        >>> sigma([-1.0, 0.0, 2.0], "leaky_relu").tolist()
+        [-0.01, 0.0, 2.0]
+    """
     z = np.asarray(z, dtype=np.float64)
     if activation == "silu":
         return z * expit(z)
@@ -70,7 +99,13 @@ def silu_derivatives(z) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         σ'(z)    = s (1 + z(1 − s)),
         σ''(z)   = p (2 + z(1 − 2s)),
         σ''''(z) = p (4(1 − 6s + 6s²) + z(1 − 2s)(1 − 12s + 12s²)).
-    Float64 arrays of z's shape. Serves the Taylor conditions (Eq. 4) and SiLU's minimum (C4).
+    Serves the Taylor conditions (Eq. 4) and SiLU's minimum (C4).
+
+    Args:
+        z: the pre-activations, array-like.
+
+    Returns:
+        (σ, σ', σ'', σ''''), float64 arrays of z's shape.
     """
     z = np.asarray(z, dtype=np.float64)
     s = 0.5 * (1.0 + np.tanh(0.5 * z))  # logistic sigmoid without overflow

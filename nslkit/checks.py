@@ -12,7 +12,17 @@ __all__ = ["integer", "number", "choice", "parse_list"]
 
 
 def integer(value: Any, name: str, minimum: int = 1, maximum: int | None = None) -> int:
-    """``value`` as an int in [minimum, maximum]; bools and non-integers are refused."""
+    """``value`` as an int in [minimum, maximum]; bools and non-integers are refused.
+
+    Args:
+        value: the value to check.
+        name: what it is, for the error message.
+        minimum: the least valid value (default 1).
+        maximum: the greatest valid value; None for no bound.
+
+    Raises:
+        ValueError: naming ``name``, the value and the valid range.
+    """
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
     if ok and value >= minimum and (maximum is None or value <= maximum):
         return int(value)
@@ -24,7 +34,16 @@ def integer(value: Any, name: str, minimum: int = 1, maximum: int | None = None)
 
 
 def number(value: Any, name: str, positive: bool = False) -> float:
-    """``value`` as a finite float (and > 0 when ``positive``); bools are refused."""
+    """``value`` as a finite float; bools are refused.
+
+    Args:
+        value: the value to check.
+        name: what it is, for the error message.
+        positive: also require value > 0.
+
+    Raises:
+        ValueError: naming ``name`` and the value.
+    """
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
     if not ok or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -34,7 +53,16 @@ def number(value: Any, name: str, positive: bool = False) -> float:
 
 
 def choice(value: Any, name: str, valid: Iterable[Any]) -> Any:
-    """``value`` if it is one of ``valid``; otherwise ValueError listing them."""
+    """``value`` if it is one of ``valid``.
+
+    Args:
+        value: the value to check.
+        name: what it is, for the error message.
+        valid: the valid values.
+
+    Raises:
+        ValueError: naming the value and listing the valid ones.
+    """
     valid = tuple(valid)
     if value not in valid:
         raise ValueError(f"unknown {name} {value!r}; valid values: {', '.join(map(str, valid))}")
@@ -42,8 +70,17 @@ def choice(value: Any, name: str, valid: Iterable[Any]) -> Any:
 
 
 def parse_list(value: Any, item: Callable[[Any], Any] = str) -> list:
-    """A notebook's list parameter: a list as given, or papermill's ``-p`` text, which is one
-    value (``-p widths 10``) or a JSON list (``-p widths "[10, 20]"``); each entry through ``item``."""
+    """A notebook's list parameter as a list.
+
+    Args:
+        value: a list or tuple as given, one value, or papermill's ``-p`` text: one value
+            (``-p widths 10``) or a JSON list (``-p widths "[10, 20]"``).
+        item: applied to each entry (default str).
+
+    Example:
+        >>> parse_list("[10, 20]", int), parse_list("10", int), parse_list(["silu", "relu"])
+        ([10, 20], [10], ['silu', 'relu'])
+    """
     if isinstance(value, str):
         value = json.loads(value) if value.lstrip().startswith("[") else [value]
     elif not isinstance(value, (list, tuple)):

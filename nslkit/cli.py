@@ -234,7 +234,11 @@ def _one_line_warnings():
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code.
+
+    Args:
+        argv: the arguments (default ``sys.argv[1:]``).
+    """
     p = _parser()
     a = p.parse_args(argv)
     with _one_line_warnings():

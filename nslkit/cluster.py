@@ -29,9 +29,18 @@ CONNECT_TIMEOUT = 10.0
 
 
 def client_for(workers: int | None = None, scheduler: str | None = None, timeout: float = CONNECT_TIMEOUT):
-    """A ``dask.distributed.Client``: on a new ``LocalCluster`` of ``workers`` single-threaded
-    processes, or on the scheduler at ``scheduler``, given up on (OSError) after ``timeout``
-    seconds. Close it (``with client_for(2) as c:``)."""
+    """A ``dask.distributed.Client``. Close it (``with client_for(2) as c:``).
+
+    Args:
+        workers: single-threaded worker processes of a new ``LocalCluster``.
+        scheduler: the address of a running scheduler, in place of ``workers``.
+        timeout: seconds to wait for ``scheduler`` before giving up (OSError); default
+            :data:`CONNECT_TIMEOUT`.
+
+    Raises:
+        ValueError: for both or neither of ``workers`` and ``scheduler``, a ``workers`` that is
+            not a positive integer, or a ``timeout`` that is not a positive number.
+    """
     from distributed import Client, LocalCluster
 
     if (workers is None) == (scheduler is None):
@@ -58,7 +67,11 @@ def cluster(workers: int | None = None, scheduler: str | None = None,
             timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
     """``with cluster(workers, scheduler) as client:`` a client of :func:`client_for`, or None
     (train in process) when neither is given; on exit the client and a LocalCluster it started
-    are closed."""
+    are closed.
+
+    Args:
+        workers, scheduler, timeout: as for :func:`client_for`.
+    """
     if workers is None and scheduler is None:
         yield None
         return
@@ -72,7 +85,14 @@ def cluster(workers: int | None = None, scheduler: str | None = None,
 
 
 def train_chunk(cfg: TrainConfig, root: str, chunk_size: int, device: str, backend: str, keep: str) -> dict:
-    """A worker's task: train one chunk (cfg holds its width and seeds), save it; its counts."""
+    """A worker's task: train one chunk, save it; its counts.
+
+    Args:
+        cfg: the chunk's experiment, width and seeds.
+        root, chunk_size: the store's folder and chunk size.
+        device, backend: as for :func:`nslkit.train.train`.
+        keep: as for :meth:`nslkit.store.Store.save`.
+    """
     from distributed import get_worker
 
     try:
@@ -86,8 +106,19 @@ def train_chunk(cfg: TrainConfig, root: str, chunk_size: int, device: str, backe
 
 def train_chunks(client: Any, st: Store, cfg: TrainConfig, todo: Sequence[tuple[int, tuple[int, ...]]],
                  device, backend: str, keep: str, bar) -> dict[int, tuple[int, int]]:
-    """Train every (width, seeds) chunk of ``todo`` on ``client``'s workers, longest first;
-    ``bar`` advances by cfg.steps per finished chunk. Returns {width: (diverged, trained)}."""
+    """Train chunks on a Dask client's workers, longest first.
+
+    Args:
+        client: the Dask client.
+        st: the store its workers share.
+        cfg: the experiment.
+        todo: (width, seeds) chunks.
+        device, backend, keep: as for :func:`train_chunk`.
+        bar: a progress bar, advanced by cfg.steps per finished chunk.
+
+    Returns:
+        ``{width: (diverged, trained)}``.
+    """
     from distributed import as_completed
 
     device = "auto" if device is None else str(device)

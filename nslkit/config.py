@@ -13,7 +13,8 @@ device and backend. The compiled and Triton steps give a network the same number
 batch; the eager step may not (torch's elementwise kernels round a tensor's last partial
 vector with scalar code), so the store trains its chunks the same way in every mode.
 
-Protocol defaults (the paper leaves them open; CLAIMS.md "Open protocol questions"):
+Protocol defaults (the paper leaves them open; the book's claims page, book/claims.md, "What the
+paper leaves open"):
 
 * ``domain = (-2, 2)``, ``points = 100``, ``placement = "grid"`` for one-dimensional targets.
   Evidence: the published lottery ticket (Eq. 2) is a stationary point of the training MSE on
@@ -45,7 +46,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import torch
@@ -73,7 +74,19 @@ _MOMENTUM = 0.9  # the default momentum
 
 
 def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
-    """Seeds as a tuple: a count n means seeds 0..n-1, an iterable is taken as given."""
+    """Seeds as a tuple.
+
+    Args:
+        seeds: a count n (seeds 0..n-1) or an iterable of distinct non-negative ints, taken as
+            given.
+
+    Raises:
+        ValueError: for a count below 1, an empty list, duplicates or a negative seed.
+
+    Example:
+        >>> seed_list(3), seed_list([7, 2])
+        ((0, 1, 2), (7, 2))
+    """
     if isinstance(seeds, bool):
         raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
     if isinstance(seeds, int):
@@ -86,33 +99,49 @@ def seed_list(seeds: int | Iterable[int]) -> tuple[int, ...]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TrainConfig:
     """One width of one experiment: S networks of width N trained on one target.
 
     Defaults are the paper's (Sec. 2.2) where it states them, and the protocol decisions of
-    the module docstring where it does not.
+    :mod:`nslkit.config` where it does not. The config is frozen and validated: a bad value
+    raises ValueError. Every field but ``seeds`` is part of the results-store key
+    (:meth:`experiment_key`). Each field is documented in the book's API reference
+    (book/api.md) and beside its definition.
+
+    Example:
+        >>> import nslkit as nk
+        >>> cfg = nk.TrainConfig(target="x2", activation="silu", width=2, seeds=4, steps=200)
+        >>> cfg.seeds, cfg.points, cfg.placement  # a count n is seeds 0..n-1; P and placement resolved for D = 1
+        ((0, 1, 2, 3), 100, 'grid')
+        >>> cfg.replace(width=10).width
+        10
+        >>> nk.TrainConfig()  # doctest: +ELLIPSIS
+        TrainConfig(target='x2', activation='silu', width=10, seeds=range(0, 1000), steps=50000, lr=0.01, ...)
     """
 
-    target: str = "x2"  # a name from nslkit.targets.TARGETS
-    activation: str = "silu"  # silu | relu | leaky_relu
-    width: int = 10  # N, hidden units
-    seeds: tuple[int, ...] = field(default=tuple(range(1000)))  # one network per seed; paper: 1000
-    steps: int = 50_000  # full-batch optimiser steps (L-BFGS: iterations); paper: 50,000 Adam steps
-    lr: float = 1e-2  # initial learning rate (Adam, SGD; L-BFGS has none); paper: 1e-2
-    lr_decay: float = 0.2  # multiply the learning rate by this ...
-    lr_step: int = 10_000  # ... every lr_step steps; paper: 0.2 every 10,000
-    domain: tuple[float, float] = (-2.0, 2.0)  # each input coordinate lies in [lo, hi]
-    points: int | None = None  # training points P; None: 100 for D = 1, 1000 for D > 1
-    placement: str | None = None  # grid | uniform; None: grid for D = 1, uniform for D > 1
-    data_seed: int = 0  # draws the training points when placement is "uniform"
-    negative_slope: float = 0.01  # LeakyReLU slope for x < 0 (ignored by other activations)
-    dtype: str = "float64"  # float64 | float32
-    test_points: int = 10_000  # points of the dense independent test grid
-    curve_points: int = 100  # loss-curve samples kept per network
-    optimizer: str = "adam"  # adam | sgd | lbfgs (float64, D = 1); paper: Adam
-    momentum: float = _MOMENTUM  # SGD's momentum, in [0, 1); only sgd takes it
-    curve_grid: str = "linear"  # linear | log: the curve samples' spacing in steps
+    target: str = "x2"  #: The function to fit, a name from :data:`nslkit.targets.TARGETS`.
+    activation: str = "silu"  #: σ of Eq. 1, "silu", "relu" or "leaky_relu".
+    width: int = 10  #: N, the hidden units of each network.
+    #: One network per seed, stored as a tuple. A count n means seeds 0..n-1, an iterable is
+    #: taken as given. The paper trains 1000 seeds.
+    seeds: tuple[int, ...] = range(1000)
+    steps: int = 50_000  #: Full-batch optimiser steps (L-BFGS iterations); the paper takes 50,000 Adam steps.
+    lr: float = 1e-2  #: Initial learning rate of Adam and SGD (L-BFGS has none); the paper's is 1e-2.
+    lr_decay: float = 0.2  #: Multiply the learning rate by this every ``lr_step`` steps; the paper's is 0.2.
+    lr_step: int = 10_000  #: Steps between learning-rate decays; the paper's are 10,000.
+    domain: tuple[float, float] = (-2.0, 2.0)  #: (lo, hi), the interval in which each input coordinate lies.
+    #: Training points P; None means 100 for D = 1 and 1000 for D > 1 (the protocol defaults).
+    points: int | None = None
+    placement: str | None = None  #: "grid" or "uniform"; None means grid for D = 1 and uniform for D > 1.
+    data_seed: int = 0  #: Draws the training points when ``placement`` is "uniform".
+    negative_slope: float = 0.01  #: LeakyReLU's slope for x < 0 (ignored by other activations).
+    dtype: str = "float64"  #: "float64" or "float32".
+    test_points: int = 10_000  #: Points of the dense independent test grid.
+    curve_points: int = 100  #: Loss-curve samples kept per network.
+    optimizer: str = "adam"  #: "adam" (the paper's), "sgd" or "lbfgs" (float64 and D = 1 only).
+    momentum: float = _MOMENTUM  #: SGD's momentum, in [0, 1); the other optimisers keep 0.9.
+    curve_grid: str = "linear"  #: "linear" or "log", the spacing in steps of the loss-curve samples.
 
     def __post_init__(self) -> None:
         t = get_target(self.target)  # raises on an unknown target
@@ -159,6 +188,19 @@ class TrainConfig:
         if self.optimizer == "lbfgs" and dim != 1:
             raise ValueError(f"optimizer 'lbfgs' trains one-input targets only, got {self.target!r} with D = {dim}")
 
+    def __repr__(self) -> str:
+        """Every field, the seeds shortened: ``range(a, b)`` for consecutive seeds, else a few."""
+        def short(name: str, value: Any) -> str:
+            if name != "seeds":
+                return repr(value)
+            s = value
+            if s == tuple(range(s[0], s[0] + len(s))):
+                return repr(range(s[0], s[0] + len(s)))
+            return repr(s) if len(s) <= 6 else f"({s[0]}, {s[1]}, {s[2]}, ..., {s[-1]}: {len(s)} seeds)"
+
+        fields = ", ".join(f"{f.name}={short(f.name, getattr(self, f.name))}" for f in dataclasses.fields(self))
+        return f"{type(self).__name__}({fields})"
+
     @property
     def dim(self) -> int:
         """Input dimension D of the target."""
@@ -170,7 +212,11 @@ class TrainConfig:
         return getattr(torch, self.dtype)
 
     def replace(self, **changes: Any) -> "TrainConfig":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        Args:
+            **changes: new values of fields, by name.
+        """
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -189,8 +235,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        """Inverse of :meth:`to_dict` (an absent new field takes its default); refuses another
-        format version."""
+        """Inverse of :meth:`to_dict`; an absent new field takes its default.
+
+        Args:
+            d: a dict made by :meth:`to_dict` (as the store keeps it).
+
+        Raises:
+            ValueError: when ``d`` has another format version than :data:`FORMAT_VERSION`.
+        """
         d = dict(d)
         version = d.pop("format_version", None)
         if version != FORMAT_VERSION:
@@ -216,9 +268,21 @@ def _sha256(d: dict[str, Any]) -> str:
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """The learning rate used by update ``step`` (0-based): lr · lr_decay^⌊step / lr_step⌋
-    (Adam and SGD; L-BFGS has none), as ``StepLR`` computes it: lr multiplied by lr_decay at each
-    decay, the very float the torch trainers use (the loop kernels start a segment from it)."""
+    """The learning rate used by an update: lr · lr_decay^⌊step / lr_step⌋ (Adam and SGD;
+    L-BFGS has none).
+
+    Computed as ``StepLR`` does, lr multiplied by lr_decay at each decay, so it is the very float
+    the torch trainers use (the loop kernels start a segment from it).
+
+    Args:
+        cfg: the experiment (its ``lr``, ``lr_decay`` and ``lr_step``).
+        step: the update, 0-based.
+
+    Example:
+        >>> cfg = TrainConfig()
+        >>> learning_rate(cfg, 0), learning_rate(cfg, 10_000), round(learning_rate(cfg, 49_999), 8)
+        (0.01, 0.002, 1.6e-05)
+    """
     lr = cfg.lr
     for _ in range(step // cfg.lr_step):
         lr *= cfg.lr_decay
@@ -226,11 +290,23 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 
 
 def make_optimizer(params, cfg: TrainConfig):
-    """The torch optimiser of ``cfg`` for ``params`` and its StepLR schedule (× ``lr_decay``
-    every ``lr_step`` steps): the paper's Adam (torch defaults: betas (0.9, 0.999), eps 1e-8)
-    at ``cfg.lr``, or SGD at ``cfg.lr`` with ``cfg.momentum`` (torch's heavy ball: no dampening,
-    no Nesterov). Both are elementwise, so one optimiser over stacked networks equals one per
-    network. L-BFGS is no torch optimiser here (:mod:`nslkit.backends.lbfgs`): ValueError."""
+    """The torch optimiser of a config and its StepLR schedule (× ``lr_decay`` every
+    ``lr_step`` steps).
+
+    The paper's Adam (torch defaults: betas (0.9, 0.999), eps 1e-8) at ``cfg.lr``, or SGD at
+    ``cfg.lr`` with ``cfg.momentum`` (torch's heavy ball: no dampening, no Nesterov). Both are
+    elementwise, so one optimiser over stacked networks equals one per network.
+
+    Args:
+        params: the tensors to optimise.
+        cfg: the experiment; its ``optimizer`` must be "adam" or "sgd".
+
+    Returns:
+        (optimizer, scheduler).
+
+    Raises:
+        ValueError: for L-BFGS, which is no torch optimiser here (:mod:`nslkit.backends.lbfgs`).
+    """
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(params, lr=cfg.lr)
     elif cfg.optimizer == "sgd":

@@ -11,11 +11,18 @@ __all__ = ["grid", "training_data", "test_data"]
 
 
 def grid(lo: float, hi: float, per_dim: int, dim: int, midpoints: bool = False) -> torch.Tensor:
-    """The product grid of ``per_dim`` points per coordinate on [lo, hi]^dim, float64 (per_dim**dim, dim).
+    """The product grid of ``per_dim`` points per coordinate on [lo, hi]^dim.
 
-    With ``midpoints`` the points are the centres of per_dim equal cells (no endpoints), so
-    that the grid shares no point with an endpoint grid and its mean approximates the
-    integral over the domain (the function norm of Sec. 4, footnote 2).
+    Args:
+        lo, hi: the bounds of each coordinate.
+        per_dim: points per coordinate.
+        dim: the input dimension D.
+        midpoints: the centres of per_dim equal cells instead of ``linspace(lo, hi, per_dim)``
+            (no endpoints), so that the grid shares no point with an endpoint grid and its mean
+            approximates the integral over the domain (the function norm of Sec. 4, footnote 2).
+
+    Returns:
+        float64 tensor (per_dim**dim, dim).
     """
     if midpoints:
         h = (hi - lo) / per_dim
@@ -27,10 +34,21 @@ def grid(lo: float, hi: float, per_dim: int, dim: int, midpoints: bool = False) 
 
 
 def training_data(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Training inputs x (P, D) and targets y (P,), float64 on the CPU.
+    """Training inputs and targets of a config, float64 on the CPU.
 
-    ``grid``: ``torch.linspace(lo, hi, P)`` (endpoints included) along each coordinate;
-    ``uniform``: P points uniform on the domain cube from a generator seeded ``data_seed``.
+    Placement "grid": ``torch.linspace(lo, hi, P)`` (endpoints included) along each coordinate;
+    "uniform": P points uniform on the domain cube from a generator seeded ``data_seed``.
+
+    Args:
+        cfg: the experiment (its target, domain, points, placement and data_seed).
+
+    Returns:
+        x (P, D) and y (P,).
+
+    Example:
+        >>> x, y = training_data(TrainConfig())
+        >>> tuple(x.shape), x[0, 0].item(), x[-1, 0].item(), y[0].item()
+        ((100, 1), -2.0, 2.0, 4.0)
     """
     t = get_target(cfg.target)
     lo, hi = cfg.domain
@@ -47,6 +65,12 @@ def test_data(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
 
     m = round(test_points^(1/D)) cell centres per coordinate (at least 2), so m^D points:
     10,000 for D = 1, 2 and 4; 10,648 for D = 3; 7,776 for D = 5.
+
+    Args:
+        cfg: the experiment (its target, domain and test_points).
+
+    Returns:
+        x (m^D, D) and y (m^D,).
     """
     t = get_target(cfg.target)
     m = max(2, round(cfg.test_points ** (1 / t.dim)))

@@ -125,6 +125,7 @@ def sweep(
 
     Args:
         cfg: the experiment; its ``width`` is replaced by each of ``widths``.
+        widths: the widths N.
         store: a :class:`Store` or folder; None for the default store, False for none (then
             everything trains in process and nothing is saved).
         device, max_elements, progress, backend: as for :func:`nslkit.train.train`.
@@ -139,9 +140,25 @@ def sweep(
             must see the store's folder (:func:`nslkit.cluster.client_for`).
         chunk_size: seeds per chunk for newly written files (default the store's, 100).
 
-    Warns :class:`DivergenceWarning` (one line) when newly trained networks diverged. A
-    ``backend`` named that cannot train ``cfg`` at one of the widths raises ValueError before
-    anything is read, written or trained.
+    Returns:
+        A :class:`Sweep`, ``{width: Results}`` in the order of ``widths``, which also counts the
+        chunks and networks this call trained.
+
+    Raises:
+        ValueError: for a ``backend`` named that cannot train ``cfg`` at one of the widths,
+            before anything is read, written or trained.
+
+    Warns:
+        DivergenceWarning: (one line) when newly trained networks diverged.
+
+    Example:
+        >>> import nslkit as nk
+        >>> cfg = nk.TrainConfig(seeds=4, steps=300, test_points=100)
+        >>> results = nk.sweep(cfg, widths=[2, 8], store=False, progress=False)  # store=False: nothing saved
+        >>> {w: (r.config.width, r.train_mse.shape) for w, r in results.items()}
+        {2: (2, (4,)), 8: (8, (4,))}
+        >>> results.networks_trained
+        {2: 4, 8: 4}
     """
     if on_corrupt not in ("recompute", "raise"):
         raise ValueError(f"on_corrupt must be 'recompute' or 'raise', got {on_corrupt!r}")
@@ -232,5 +249,18 @@ class _Scaled(tqdm):
 
 
 def run(cfg: TrainConfig, store: Store | str | os.PathLike | bool | None = None, **kwargs) -> Results:
-    """:func:`sweep` for the config's own width alone."""
+    """:func:`sweep` for the config's own width alone.
+
+    Args:
+        cfg: the experiment.
+        store: as for :func:`sweep`.
+        **kwargs: the other keyword arguments of :func:`sweep`.
+
+    Example:
+        >>> import numpy as np
+        >>> import nslkit as nk
+        >>> r = nk.run(nk.TrainConfig(width=10, seeds=4, steps=500, test_points=100), store=False, progress=False)
+        >>> r.seeds, bool(np.median(r.train_mse) < 0.1)  # 500 Adam steps already fit x² roughly
+        ((0, 1, 2, 3), True)
+    """
     return sweep(cfg, [cfg.width], store, **kwargs)[cfg.width]

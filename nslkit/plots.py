@@ -61,7 +61,8 @@ def histogram_with_peaks(losses: np.ndarray, peaks, ax=None, bins: int = 40, mar
     """Fig. 2b: histogram of log10 loss, the KDE behind the peak finder, the peaks and boundaries.
 
     Args:
-        losses: (S,) final losses. peaks: a :class:`nslkit.peaks.Peaks` of them.
+        losses: (S,) final losses.
+        peaks: a :class:`nslkit.peaks.Peaks` of them.
         marks: {name: loss} drawn as vertical lines, e.g. the published ticket's loss.
         label: the scale label for the title.
     """
@@ -195,7 +196,9 @@ def ticket_functions(x: np.ndarray, neurons: Mapping[str, np.ndarray], target: n
     """Fig. 2c: each ticket's neurons v_i σ(w_i x + b_i) and the sum f(x) against the target.
 
     Args:
-        x: (P,) inputs. neurons: {name: (3, P) rows v1σ1, v2σ2, f}. target: (P,) y(x).
+        x: (P,) inputs.
+        neurons: {name: (3, P) rows v1σ1, v2σ2, f}.
+        target: (P,) y(x).
     """
     ax = _ax(ax, (5, 3.5))
     ax.plot(x, target, color="k", lw=3, alpha=0.3, label="$x^2$")

@@ -32,7 +32,14 @@ __all__ = [
 
 @dataclass
 class Population:
-    """Parameters of S networks of width N: w (S, N, D), b (S, N), v (S, N), c (S,)."""
+    """Parameters of S networks of width N (Eq. 1).
+
+    Attributes:
+        w: (S, N, D) first-layer weights.
+        b: (S, N) first-layer biases.
+        v: (S, N) second-layer weights.
+        c: (S,) output biases.
+    """
 
     w: torch.Tensor
     b: torch.Tensor
@@ -54,14 +61,29 @@ class Population:
         return [self.w, self.b, self.v, self.c]
 
     def select(self, idx: slice | torch.Tensor) -> "Population":
-        """Networks ``idx`` (views for a slice)."""
+        """Some of the networks (views for a slice).
+
+        Args:
+            idx: a slice, index tensor or boolean mask over the S networks.
+        """
         return Population(self.w[idx], self.b[idx], self.v[idx], self.c[idx])
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> "Population":
+        """The same networks on another device or in another dtype.
+
+        Args:
+            device: the target device; None keeps it.
+            dtype: the target dtype; None keeps it.
+        """
         return Population(*(t.to(device=device, dtype=dtype) for t in self.tensors()))
 
     @classmethod
     def cat(cls, pops: Iterable["Population"]) -> "Population":
+        """The networks of several populations of one width, in order.
+
+        Args:
+            pops: populations with the same N and D.
+        """
         pops = list(pops)
         return cls(*(torch.cat(ts) for ts in zip(*(p.tensors() for p in pops))))
 
@@ -79,6 +101,23 @@ def init_population(
     ``kaiming_uniform_(a=√5)`` and bias U(±1/√D); second-layer weight (1, N) likewise and
     bias U(±1/√N). Drawn in float32 on the CPU (nn.Linear's default dtype), then cast, so
     float32 and float64 runs start from the same point and no device changes the draw.
+
+    Args:
+        seeds: one network per seed, S in all.
+        width: N, hidden units.
+        dim: D, the input dimension (default 1).
+        dtype: of the returned tensors (default float64).
+        device: of the returned tensors (default "cpu").
+
+    Returns:
+        The :class:`Population` of S networks.
+
+    Example:
+        >>> pop = init_population([0, 1, 2], width=4)
+        >>> len(pop), pop.width, tuple(pop.w.shape)
+        (3, 4, (3, 4, 1))
+        >>> bool((init_population([1], 4).w == pop.w[1:2]).all())  # seed 1 alone or among others
+        True
     """
     integer(width, "width")
     ws, bs, vs, cs = [], [], [], []
@@ -104,13 +143,30 @@ def _preactivation(pop: Population, x: torch.Tensor) -> torch.Tensor:
 
 
 def forward(pop: Population, x: torch.Tensor, activation: str, negative_slope: float = 0.01) -> torch.Tensor:
-    """Eq. 1 for every network: x (P, D) -> f (S, P)."""
+    """Eq. 1 for every network, f_s(x) = Σ_i v_si σ(w_si · x + b_si) + c_s.
+
+    Args:
+        pop: S networks.
+        x: (P, D) inputs.
+        activation: σ, a name from :data:`nslkit.ACTIVATIONS`.
+        negative_slope: LeakyReLU's slope for negative inputs (default 0.01).
+
+    Returns:
+        f (S, P).
+    """
     h = activate(_preactivation(pop, x), activation, negative_slope)  # (S, N, P)
     return torch.baddbmm(pop.c[:, None, None], pop.v.unsqueeze(1), h).squeeze(1)  # (S, 1, N) @ (S, N, P)
 
 
 def neuron_outputs(pop: Population, x: torch.Tensor, activation: str, negative_slope: float = 0.01) -> torch.Tensor:
-    """Each neuron's contribution v_i σ(w_i·x + b_i) to Eq. 1: x (P, D) -> (S, N, P)."""
+    """Each neuron's contribution v_i σ(w_i·x + b_i) to Eq. 1.
+
+    Args:
+        pop, x, activation, negative_slope: as for :func:`forward`.
+
+    Returns:
+        (S, N, P).
+    """
     return pop.v.unsqueeze(-1) * activate(_preactivation(pop, x), activation, negative_slope)  # (S, N, 1) * (S, N, P)
 
 
@@ -136,7 +192,10 @@ def loss_and_grads(
 
     Args:
         pop: S networks.
-        x: (P, D) inputs; y: (P,) targets.
+        x: (P, D) inputs.
+        y: (P,) targets.
+        activation, negative_slope: as for :func:`forward`.
+
     Returns:
         loss (S,) and the gradients as a Population of the same shapes.
     """
@@ -156,8 +215,14 @@ def loss_and_grads(
 
 
 def seed_chunks(S: int, per_seed: int, max_elements: int) -> list[slice]:
-    """Slices of the S seeds such that each holds at most ``max_elements`` (≥ one seed) of
-    ``per_seed`` elements each: how batched work is cut to bound memory without changing a bit."""
+    """Slices of the S seeds that bound the elements of each: how batched work is cut to bound
+    memory without changing a bit.
+
+    Args:
+        S: the number of seeds.
+        per_seed: elements per seed.
+        max_elements: at most this many elements a slice (but at least one seed).
+    """
     size = max(1, max_elements // max(1, per_seed))
     return [slice(i, min(S, i + size)) for i in range(0, S, size)]
 
@@ -170,7 +235,18 @@ def evaluate_mse(
     negative_slope: float = 0.01,
     max_elements: int = 1 << 22,
 ) -> torch.Tensor:
-    """MSE of every network on (x (P, D), y (P,)), chunked over seeds: (S,)."""
+    """MSE of every network, computed in chunks of seeds.
+
+    Args:
+        pop: S networks.
+        x: (P, D) inputs.
+        y: (P,) targets.
+        activation, negative_slope: as for :func:`forward`.
+        max_elements: bound on the S×N×P elements evaluated at once.
+
+    Returns:
+        (S,) mean squared errors.
+    """
     out = []
     for sl in seed_chunks(len(pop), pop.width * x.shape[0], max_elements):
         f = forward(pop.select(sl), x, activation, negative_slope)  # (S_chunk, P)

@@ -9,10 +9,14 @@ __all__ = ["progress_bar"]
 
 
 def progress_bar(progress: bool | tqdm, total: int, desc: str, unit: str = "step", **kwargs) -> tqdm:
-    """``progress`` itself when it is a bar to update; else a new tqdm bar (``kwargs`` go to tqdm),
-    hidden when False.
+    """A progress bar to update: ``progress`` itself when it is one, else a new tqdm bar.
 
     The caller closes the bar it got only when it differs from ``progress``.
+
+    Args:
+        progress: a tqdm bar to reuse, or whether to show a new one (False: hidden).
+        total, desc, unit: of a new bar.
+        **kwargs: passed on to tqdm for a new bar.
     """
     if isinstance(progress, tqdm):
         return progress

@@ -44,7 +44,11 @@ def git_commit() -> str | None:
 
 
 def device_name(device: torch.device) -> str:
-    """A readable name of ``device``: the GPU's, or the CPU model and thread count."""
+    """A readable name of a device: the GPU's, or the CPU model and thread count.
+
+    Args:
+        device: the torch device.
+    """
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     model = platform.processor() or platform.machine()
@@ -60,7 +64,13 @@ def device_name(device: torch.device) -> str:
 
 
 def provenance(device: torch.device, wall_s: float, **extra: Any) -> dict[str, Any]:
-    """The provenance record of a run on ``device`` that took ``wall_s`` seconds, plus ``extra``."""
+    """The provenance record of a run: device, versions, git commit, date and wall time.
+
+    Args:
+        device: where it ran.
+        wall_s: how long it took, in seconds.
+        **extra: more fields to record.
+    """
     return {
         "device": device_name(device),
         "torch": torch.__version__,

@@ -25,7 +25,10 @@ class Results:
         config: the experiment.
         train_mse: (S,) final MSE on the training points, in seed order.
         test_mse: (S,) MSE on the dense independent test grid.
-        w, b, v, c: final parameters, (S, N, D), (S, N), (S, N), (S,).
+        w: (S, N, D) final first-layer weights.
+        b: (S, N) final first-layer biases.
+        v: (S, N) final second-layer weights.
+        c: (S,) final output biases.
         curve_steps: (K,) steps at which the loss curve was sampled (about ``curve_points``, on
             the config's ``curve_grid``); L-BFGS: iterations done.
         curve_loss: (S, K) training MSE before the update of each sampled step (L-BFGS: after
@@ -35,6 +38,15 @@ class Results:
 
     Results loaded from a file stored with ``keep="losses"`` (:meth:`nslkit.store.Store.save`)
     have None for the parameters and the curve.
+
+    Example:
+        >>> import numpy as np
+        >>> import nslkit as nk
+        >>> r = nk.run(nk.TrainConfig(width=3, seeds=4, steps=300, test_points=100), store=False, progress=False)
+        >>> r.seeds, r.train_mse.shape, r.w.shape, r.curve_loss.shape
+        ((0, 1, 2, 3), (4,), (4, 3, 1), (4, 100))
+        >>> bool(np.all(r.curve_loss[:, -1] < r.curve_loss[:, 0]))  # every network learnt
+        True
     """
 
     config: TrainConfig
@@ -49,7 +61,14 @@ class Results:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def population(self, dtype: torch.dtype | None = None) -> Population:
-        """The trained networks as a :class:`Population` (float64 unless ``dtype``)."""
+        """The trained networks as a :class:`~nslkit.Population`.
+
+        Args:
+            dtype: of the tensors (default float64).
+
+        Raises:
+            ValueError: when the parameters were not kept (stored with keep="losses").
+        """
         if self.w is None:
             raise ValueError(f"the parameters of {self.config.target}/{self.config.activation} N={self.config.width} "
                              "were not kept (stored with keep='losses'); train again to get them")
@@ -58,12 +77,17 @@ class Results:
 
     @property
     def seeds(self) -> tuple[int, ...]:
+        """The seeds, in the order of every per-seed array."""
         return self.config.seeds
 
     def take(self, seeds) -> "Results":
         """The networks of ``seeds`` (each one of this run's), in that order, as a run of their
         own: how two runs are compared on the seeds they share. ValueError naming a seed this
-        run does not hold."""
+        run does not hold.
+
+        Args:
+            seeds: seeds of this run, in the order wanted.
+        """
         index = {s: i for i, s in enumerate(self.seeds)}
         seeds = tuple(int(s) for s in seeds)
         missing = [s for s in seeds if s not in index]
@@ -77,12 +101,19 @@ class Results:
 
 
 def curve_steps(steps: int, n: int, grid: str = "linear") -> np.ndarray:
-    """The steps in [0, steps - 1] at which the loss curve is sampled, ascending, both ends included (n ≥ 2).
+    """The steps in [0, steps - 1] at which the loss curve is sampled, ascending, both ends included.
 
-    ``grid`` (:data:`nslkit.config.CURVE_GRIDS`): "linear", about ``n`` evenly spaced steps; "log",
-    ``min(n, steps)`` steps: 0, 1, …, j − 1, then s with s + 1 evenly spaced in log from j + 1 to
-    ``steps``, j the fewest leading steps that leave the log-spaced ones at least one step apart
-    (so no two round to one step).
+    Args:
+        steps: the steps of the run.
+        n: about how many samples, n ≥ 2.
+        grid: a name from :data:`nslkit.config.CURVE_GRIDS`: "linear", about ``n`` evenly
+            spaced steps; "log", ``min(n, steps)`` steps: 0, 1, …, j − 1, then s with s + 1
+            evenly spaced in log from j + 1 to ``steps``, j the fewest leading steps that leave
+            the log-spaced ones at least one step apart (so no two round to one step).
+
+    Example:
+        >>> curve_steps(50_000, 5).tolist(), curve_steps(50_000, 5, "log").tolist()
+        ([0, 12500, 25000, 37499, 49999], [0, 14, 223, 3343, 49999])
     """
     choice(grid, "curve grid", CURVE_GRIDS)
     n = min(n, steps)
@@ -101,8 +132,17 @@ def curve_steps(steps: int, n: int, grid: str = "linear") -> np.ndarray:
 
 def collect(cfg: TrainConfig, params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
             record: np.ndarray, curve: torch.Tensor, provenance: dict[str, Any]) -> Results:
-    """The :class:`Results` of trained parameters (w, b, v, c) on the training points (x, y):
-    final train and test MSE, everything on the CPU. Every trainer ends here."""
+    """The :class:`Results` of trained parameters: final train and test MSE, everything on the
+    CPU. Every trainer ends here.
+
+    Args:
+        cfg: the experiment.
+        params: the trained (w, b, v, c).
+        x, y: the training points, (P, D) and (P,).
+        record: (K,) the steps at which the loss curve was sampled.
+        curve: (S, K) the training loss at those steps.
+        provenance: how the run was made.
+    """
     pop = Population(*params)
     dev, dtype = x.device, x.dtype
     with torch.no_grad():
@@ -130,7 +170,11 @@ def diverged(res: Results) -> int:
     """How many networks of ``res`` learnt nothing or diverged: their final training MSE is not
     finite, or at least (1 − :data:`LEARNT_NOTHING_RTOL`) times the target's variance on the
     training points (Var(y), what the constant network at the mean of y scores: one that ended
-    there, or worse, learnt nothing)."""
+    there, or worse, learnt nothing).
+
+    Args:
+        res: the results of one width.
+    """
     var = float(training_data(res.config)[1].var(unbiased=False))
     mse = np.asarray(res.train_mse, dtype=np.float64)
     return int(np.sum(~np.isfinite(mse) | (mse >= var * (1 - LEARNT_NOTHING_RTOL))))

@@ -69,7 +69,19 @@ def target_names() -> list[str]:
 
 
 def get_target(name: str) -> Target:
-    """Look a target up by name; ``ValueError`` names the valid ones if it is unknown."""
+    """Look a target up by name.
+
+    Args:
+        name: one of :func:`target_names`, e.g. "x2", "sin" or "prod3".
+
+    Raises:
+        ValueError: naming the valid targets, for an unknown name.
+
+    Example:
+        >>> t = get_target("prod3")
+        >>> t.dim, t.label
+        (3, 'x1·x2·x3')
+    """
     try:
         return TARGETS[name]
     except KeyError:

@@ -46,7 +46,14 @@ LOOP_THRESHOLD = 1e7
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"``/None: CUDA when available, else CPU. Asking for CUDA without it is an error."""
+    """The torch device to train on.
+
+    Args:
+        device: "auto" or None (CUDA when available, else the CPU), "cpu" or "cuda".
+
+    Raises:
+        ValueError: for another device, or CUDA where it is not available.
+    """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -79,9 +86,15 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
     yet run on a GPU. L-BFGS runs its own NumPy code whatever eager or compiled backend is named
     (:func:`train`).
 
-    ``probe=False`` decides "auto" without asking this machine (numba, triton and
-    ``torch.compile`` count as working; nothing is compiled): the backend a machine with
-    everything installed would pick, as the cost model of ``reproduce --dry-run`` needs it.
+    Args:
+        backend: a name from :data:`BACKENDS`.
+        cfg: the experiment.
+        device: the device it trains on.
+        n_points: its training points P.
+        probe: False decides "auto" without asking this machine (numba, triton and
+            ``torch.compile`` count as working; nothing is compiled): the backend a machine
+            with everything installed would pick, as the cost model of ``reproduce --dry-run``
+            needs it.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -107,7 +120,12 @@ def resolve_backend(backend: str, cfg: TrainConfig, device: torch.device, n_poin
 def backend_supports(backend: str, cfg: TrainConfig) -> bool:
     """Whether ``backend`` (a name of :data:`BACKENDS`) trains ``cfg``, as the backend's own
     ``supports`` says; "auto", "eager" and "compiled" train every configuration (L-BFGS through
-    its own NumPy code)."""
+    its own NumPy code).
+
+    Args:
+        backend: a name of :data:`BACKENDS`.
+        cfg: the experiment.
+    """
     if backend == "loop":
         return _loop().supports(cfg)
     if backend == "triton":
@@ -155,6 +173,11 @@ def refusal(backend: str, cfg: TrainConfig, device: torch.device) -> str:
     Built from the backend's ``supports`` alone: a field is named when keeping its value, the
     other scope fields set to :class:`TrainConfig`'s defaults, is still refused. The backends
     offered instead are those that run on ``device`` and support ``cfg``.
+
+    Args:
+        backend: the backend named.
+        cfg: the experiment it refuses.
+        device: the device it would train on.
     """
     ref = TrainConfig()
     blamed = []
@@ -280,7 +303,16 @@ def train_widths(
     progress: bool | tqdm = True,
     backend: str = "auto",
 ) -> dict[int, Results]:
-    """:func:`train` for each width in ``widths`` (the paper's sweep), one progress bar for all."""
+    """:func:`train` for each width (the paper's sweep), one progress bar for all.
+
+    Args:
+        cfg: the experiment; its ``width`` is replaced by each of ``widths``.
+        widths: the widths N.
+        device, max_elements, progress, backend: as for :func:`train`.
+
+    Returns:
+        ``{width: Results}``.
+    """
     widths = list(widths)
     cfgs = [cfg.replace(width=w) for w in widths]
     if not cfgs:

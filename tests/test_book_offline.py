@@ -56,3 +56,67 @@ def test_math_renders_without_a_network(name):
     text = re.sub(r"<script.*?</script>", "", dom, flags=re.S)
     text = re.sub(r"<[^>]+>", "", text)
     assert "\\(" not in text and "\\)" not in text, "raw TeX left in the page"
+
+
+# ---- the API reference and the claims page (issue 33) ---------------------------------------------
+
+def _text(html: str) -> str:
+    """A page's text: tags dropped, entities and whitespace normalised."""
+    import html as html_lib
+
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+#: Entry points the API page must document (their anchors, as autodoc names them).
+API_ENTRIES = ["nslkit.TrainConfig", "nslkit.TrainConfig.experiment_key", "nslkit.run", "nslkit.sweep",
+               "nslkit.train", "nslkit.Results", "nslkit.Store", "nslkit.Store.load", "nslkit.StoreError",
+               "nslkit.analysis.fits.power_law_fit", "nslkit.analysis.fits.broken_power_law_fit",
+               "nslkit.analysis.peaks.find_peaks", "nslkit.analysis.ensembles.harmonic_ensemble",
+               "nslkit.analysis.symmetry.mirror_test", "nslkit.analysis.disentangle.tickets",
+               "nslkit.analysis.algorithms.find_algorithms", "nslkit.paper.findings.CLAIMS",
+               "nslkit.paper.findings.Finding", "nslkit.paper.findings.verdict_of", "nslkit.paper.ledger.ledger",
+               "nslkit.paper.ledger.ledger_table", "nslkit.paper.sections.measure_c1",
+               "nslkit.paper.appendices.measure_c18"]
+
+
+@built
+def test_the_api_page_documents_the_entry_points_with_examples():
+    page = (HTML / "api.html").read_text()
+    missing = [name for name in API_ENTRIES if f'id="{name}"' not in page]
+    assert not missing, f"not on the API page: {missing}"
+    assert page.count('class="highlight-pycon') + page.count('class="doctest') >= 5, "no >>> examples rendered"
+    assert "range(0, 1000)" in _text(page) and "999" not in _text(page).split("nslkit.seed_list")[0][-3000:]
+
+
+@built
+def test_the_api_page_documents_every_trainconfig_field_on_its_own():
+    import dataclasses
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    from nslkit import TrainConfig
+
+    page = (HTML / "api.html").read_text()
+    docs = ModuleAnalyzer.for_module("nslkit.config").find_attr_docs()
+    for f in dataclasses.fields(TrainConfig):
+        start = page.find(f'id="nslkit.TrainConfig.{f.name}"')
+        assert start >= 0, f"TrainConfig.{f.name} has no entry of its own"
+        entry = _text(page[start:page.find("</dd>", start)])
+        words = re.findall(r"[A-Za-z]{3,}", " ".join(docs[("TrainConfig", f.name)]))[:4]
+        assert all(w in entry for w in words), f"TrainConfig.{f.name}: its doc {words} is not in {entry[:200]!r}"
+
+
+@built
+def test_the_claims_page_is_built_and_in_the_navigation():
+    text = _text((HTML / "claims.html").read_text())
+    assert all(f"C{i}" in text for i in range(1, 19))
+    assert "What the paper leaves open" in text
+    assert 'href="claims.html"' in (HTML / "intro.html").read_text()  # in the table of contents
+    assert 'href="claims.html"' in (HTML / "ledger.html").read_text()  # the ledger cites it
+
+
+def test_the_build_writes_no_stub_pages_into_the_repository():
+    """autosummary makes its tables without stub pages (autosummary_generate false, no :toctree:)."""
+    book = HTML.parent.parent
+    stubs = [p for p in book.rglob("*.rst")] + [p for p in book.rglob("generated") if "_build" not in p.parts]
+    assert not stubs, stubs

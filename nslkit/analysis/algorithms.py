@@ -69,10 +69,17 @@ def _as_labels(labels, S: int) -> np.ndarray:
 def params7(w, b, v, c) -> np.ndarray:
     """Width-2, 1-D-input networks as 7-vectors (w1, w2, b1, b2, v1, v2, c), raw neuron order.
 
-    w (S, 2, 1) or (S, 2), b (S, 2), v (S, 2), c (S,) (the layout of ``Results``). Unlike
-    :func:`nslkit.symmetry.canonical_pairs` the neurons are NOT reordered: the mirror clusters
-    of Appendix B only exist in raw order. Returns float64 (S, 7). ValueError unless N = 2,
-    D = 1 and all S agree.
+    Unlike :func:`nslkit.symmetry.canonical_pairs` the neurons are NOT reordered: the mirror
+    clusters of Appendix B only exist in raw order.
+
+    Args:
+        w, b, v, c: (S, 2, 1) or (S, 2), (S, 2), (S, 2) and (S,), the layout of ``Results``.
+
+    Returns:
+        float64 (S, 7).
+
+    Raises:
+        ValueError: unless N = 2, D = 1 and all S agree.
     """
     return stack7(w, b, v, c, "params7")
 
@@ -97,11 +104,14 @@ class ParameterPCA:
 
 
 def parameter_pca(p7, n_components: int = 2) -> ParameterPCA:
-    """PCA of the raw 7-vectors (S, 7), as in Appendix B (``sklearn.decomposition.PCA``).
+    """PCA of the raw 7-vectors, as in Appendix B (``sklearn.decomposition.PCA``).
 
-    n_components: k, an integer in [1, min(S, 7)] (default 2). The twins are projected with
-    the PCA fitted on the networks alone, so a symmetric population shows up as a cloud that
-    overlaps its twin cloud.
+    The twins are projected with the PCA fitted on the networks alone, so a symmetric population
+    shows up as a cloud that overlaps its twin cloud.
+
+    Args:
+        p7: (S, 7) raw 7-vectors.
+        n_components: k, an integer in [1, min(S, 7)] (default 2).
     """
     p = _as_p7(p7)
     kmax = min(p.shape[0], 7)
@@ -218,9 +228,10 @@ def find_algorithms(p7, losses=None, space: str = "pca", n_components: int = 2, 
       we tried (12), splitting the elongated clusters into Gaussian pieces; the silhouette
       has a clear maximum.
     - "bic": k = 1 .. min(max_clusters, inliers), the lowest BIC.
- Its components that hold no
-    network are dropped, and networks and twins go to the most probable remaining component.
-    Clusters k and twin_map[k] (where most twins of k land) are one algorithm.
+
+    Its components that hold no network are dropped, and networks and twins go to the most
+    probable remaining component. Clusters k and twin_map[k] (where most twins of k land) are one
+    algorithm.
 
     Args:
         p7: (S, 7) raw 7-vectors (:func:`params7`), S ≥ 2.
@@ -342,7 +353,12 @@ class ClusterLosses:
 
 
 def cluster_losses(losses, labels) -> ClusterLosses:
-    """Loss statistics per cluster. losses (S,) finite positive; labels (S,) ints in [0, K), K = max + 1."""
+    """Loss statistics per cluster.
+
+    Args:
+        losses: (S,) finite positive.
+        labels: (S,) ints in [0, K), K = max + 1.
+    """
     x = check_losses(losses)
     lab = _as_labels(labels, x.size)
     K = int(lab.max()) + 1
@@ -372,7 +388,12 @@ class NeuronRegimes:
 
 
 def neuron_regimes(p7, x) -> NeuronRegimes:
-    """Which part of SiLU each neuron uses on the inputs x (P,), P ≥ 1, for networks p7 (S, 7)."""
+    """Which part of SiLU each neuron uses on the inputs.
+
+    Args:
+        p7: (S, 7) networks.
+        x: (P,) inputs, P ≥ 1.
+    """
     p = _as_p7(p7)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
@@ -393,6 +414,9 @@ def describe_regime(saturating: float, nonlinear: float, linear: float) -> str:
 
     The part holding ≥ 2/3 of the total, else the two largest parts joined by " + " in the
     order along the z axis (e.g. "saturating + nonlinear", "nonlinear + linear").
+
+    Args:
+        saturating, nonlinear, linear: the fractions, finite, ≥ 0 and not all 0.
     """
     f = np.array([saturating, nonlinear, linear], dtype=np.float64)
     if not (np.all(np.isfinite(f)) and np.all(f >= 0) and f.sum() > 0):
@@ -408,8 +432,13 @@ def describe_regime(saturating: float, nonlinear: float, linear: float) -> str:
 def representative(p7, labels, k: int) -> int:
     """Index of the member of cluster k nearest to the cluster's coordinate-wise median.
 
-    Euclidean distance in the raw parameters p7 (S, 7); labels (S,) ints. ValueError if no
-    network is in cluster k.
+    Args:
+        p7: (S, 7) raw parameters, in which the distance is Euclidean.
+        labels: (S,) ints.
+        k: the cluster.
+
+    Raises:
+        ValueError: if no network is in cluster k.
     """
     p = _as_p7(p7)
     lab = _as_labels(labels, p.shape[0])
@@ -425,6 +454,9 @@ def order_neurons(p7) -> np.ndarray:
 
     The mean of w x over a symmetric domain is 0, so the mean pre-activation is b. Used to
     describe the two mirror halves of an asymmetric algorithm the same way.
+
+    Args:
+        p7: (S, 7) or (7,) seven-vectors.
     """
     return order(_as_p7(p7), "b")
 
@@ -434,9 +466,14 @@ def algorithm_table(p7, labels, losses: ClusterLosses, orbits: Sequence[Sequence
     symmetric, its networks and median loss, and each neuron's median pre-activation range and
     part of SiLU on the inputs x (P,), neurons ordered by bias, larger first (:func:`order_neurons`).
 
-    p7 (S, 7) raw seven-vectors; labels (S,) their clusters; losses from :func:`cluster_losses`;
-    orbits from :class:`Algorithms` (or a subset of them). ``representative`` is the index of
-    the orbit's first cluster's :func:`representative` network.
+    ``representative`` is the index of the orbit's first cluster's :func:`representative` network.
+
+    Args:
+        p7: (S, 7) raw seven-vectors.
+        labels: (S,) their clusters.
+        losses: from :func:`cluster_losses`.
+        orbits: from :class:`Algorithms` (or a subset of them).
+        x: (P,) inputs.
     """
     lab = _as_labels(labels, _as_p7(p7).shape[0])
     reg = neuron_regimes(order_neurons(p7), x)

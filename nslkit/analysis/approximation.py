@@ -18,7 +18,12 @@ __all__ = ["spline_mse", "polish_knots", "silu_construction", "taylor_pair"]
 def spline_mse(knots, x, y) -> float:
     """The MSE of the least-squares continuous piecewise-linear fit of (x, y) with kinks at ``knots``
     (the basis 1, x, (x − t_k)+; :func:`nslkit.analysis.limits.piecewise_linear_floor` optimises
-    the same objective over the knots)."""
+    the same objective over the knots).
+
+    Args:
+        knots: (K,) the kinks' positions.
+        x, y: (P,) the points to fit.
+    """
     knots = np.sort(np.asarray(knots, dtype=np.float64))
     A = np.column_stack([np.ones_like(x), x, np.maximum(0.0, x[:, None] - knots[None, :])])  # (P, 2 + K)
     coef, *_ = np.linalg.lstsq(A, y, rcond=None)
@@ -31,7 +36,12 @@ def polish_knots(kinks, x, y) -> tuple[float, np.ndarray, int]:
     range (K of them) are moved to the nearest local minimum of the free-knot least-squares fit
     (L-BFGS-B, as :func:`piecewise_linear_floor` but from these kinks instead of evenly spaced
     ones), the coefficients refitted by least squares. Kinks outside the data act linearly there
-    and are spanned by the fit's own 1 and x. The MSE is at most the network's own."""
+    and are spanned by the fit's own 1 and x. The MSE is at most the network's own.
+
+    Args:
+        kinks: (N,) the network's kinks, −b/w.
+        x, y: (P,) the training points and targets.
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     kinks = np.asarray(kinks, dtype=np.float64).ravel()
     lo, hi = float(x.min()), float(x.max())
@@ -50,7 +60,13 @@ def silu_construction(width: int, x, y, sharpness: float = 20.0) -> tuple[np.nda
     (:func:`~nslkit.analysis.piecewise_linear_floor`); neuron i is SiLU(k(x − t_i))/k with
     k = ``sharpness`` / (the smallest knot spacing), a smoothed hinge; v and c are then the least
     squares fit of y on those N features (the random-features fit of :func:`random_features`
-    with the first layer fixed). Width 1 is a single hinge at the left end."""
+    with the first layer fixed). Width 1 is a single hinge at the left end.
+
+    Args:
+        width: N, the neurons.
+        x, y: (P,) the training points and targets.
+        sharpness: the hinges' sharpness, in units of the smallest knot spacing (default 20).
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     lo = float(x.min())
     knots = np.sort(piecewise_linear_floor(x, y, width - 1)[1]) if width > 1 else np.empty(0)
@@ -68,7 +84,13 @@ def taylor_pair(eps, b: float, x, y) -> np.ndarray:
     with v and c the least-squares fit, for each ε of ``eps`` (E,). For y = x² its error is the
     x⁴ term of C8 (Eq. 4), of order ε²: the loss falls to zero along ε → 0, v ∝ 1/ε², until
     float64 cancellation stops it. So a width-2 network has no minimum of positive loss at the end
-    of that valley, and neither has any wider one (it contains a width-2 network)."""
+    of that valley, and neither has any wider one (it contains a width-2 network).
+
+    Args:
+        eps: (E,) the values of ε.
+        b: the shared bias.
+        x, y: (P,) the training points and targets.
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     out = []
     for e in np.asarray(eps, dtype=np.float64).ravel():

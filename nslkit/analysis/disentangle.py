@@ -124,12 +124,9 @@ def _matching(cost: np.ndarray, members: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _two_opt(cost: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) or (a, d), (b, c) while that lowers the cost.
-
-    Each step takes the largest gain; after it only the two re-paired rows and columns of the
-    gain matrix are recomputed (the same numbers a full recomputation gives, since the cost is
-    exactly symmetric), so a step costs O(K) instead of O(K²).
-    """
+    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) or (a, d), (b, c) while that lowers the cost."""
+    # Each step takes the largest gain; after it only the two re-paired rows and columns of the gain matrix
+    # are recomputed (the numbers a full recomputation gives: the cost is exactly symmetric), O(K) a step.
     K = pairs.shape[0]
 
     def gain_rows(rows: np.ndarray) -> np.ndarray:  # (R, K): what re-pairing pair r with pair m saves
@@ -157,8 +154,8 @@ def _two_opt(cost: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 def pair_neurons(w, b) -> np.ndarray:
     """Pair the N neurons of one network into N/2 mirror-symmetric pairs (Appendix C).
 
-    w (N,) or (N, 1), b (N,), N even ≥ 2. Minimises Σ_pairs (w_i + w_j)² + (b_i − b_j)²
-    (:func:`pairing_cost`) over perfect matchings. ``scipy.optimize.linear_sum_assignment`` on
+    Minimises Σ_pairs (w_i + w_j)² + (b_i − b_j)² (:func:`pairing_cost`) over perfect
+    matchings. ``scipy.optimize.linear_sum_assignment`` on
     that N × N cost with an infinite diagonal gives a minimum-cost permutation, a cycle cover
     costing at most twice the best matching. If it is an involution (only 2-cycles, the usual
     case for mirror-symmetric neurons) it *is* the best matching, exactly. Otherwise it is
@@ -166,8 +163,13 @@ def pair_neurons(w, b) -> np.ndarray:
     an odd cycle pairs all members but one along the cycle, leaving out the member that makes
     those pairs cheapest; the left-out members are matched among themselves recursively. The
     result, a valid near-optimum, is finally improved by re-pairing two pairs at a time while that
-    lowers the cost (2-opt; it never changes an optimum). Returns int (N/2, 2), rows (i, j) with
-    i < j, sorted by i.
+    lowers the cost (2-opt; it never changes an optimum).
+
+    Args:
+        w, b: (N,) or (N, 1), and (N,), N even ≥ 2.
+
+    Returns:
+        int (N/2, 2), rows (i, j) with i < j, sorted by i.
     """
     w, b = _as_layer(w, b)
     if w.size < 2 or w.size % 2:
@@ -189,7 +191,12 @@ def _as_pairs(pairs, N: int) -> np.ndarray:
 
 
 def pairing_cost(w, b, pairs) -> float:
-    """Σ over pairs (i, j) of (w_i + w_j)² + (b_i − b_j)², the objective of :func:`pair_neurons`."""
+    """Σ over pairs (i, j) of (w_i + w_j)² + (b_i − b_j)², the objective of :func:`pair_neurons`.
+
+    Args:
+        w, b: as for :func:`pair_neurons`.
+        pairs: int (K, 2) neuron indices.
+    """
     w, b = _as_layer(w, b)
     p = _as_pairs(pairs, w.size)
     return float(np.sum(_mirror_cost(w, b)[p[:, 0], p[:, 1]]))
@@ -221,13 +228,19 @@ class Tickets:
 def tickets(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01, pairs=None) -> Tickets:
     """Score each neuron pair of one network as a lottery ticket for y (Appendix C).
 
-    w (N,) or (N, 1), b (N,), v (N,), c scalar; x, y (P,), P ≥ 3, y not constant; ``pairs``
-    int (K, 2), default :func:`pair_neurons`. A pair's R² is that of its best width-2 network
-    with the first layer fixed: the fit of y on (1, h_i, h_j) by :func:`lstsq`. This is exactly
-    the fit Appendix D distils with, so the distilled network's training MSE is (1 − R²)·Var(y)
-    on the same points (Var with ddof = 0). ``trained_r2`` scores what the pair does inside the
-    trained network instead. ``activation``: "silu" (default), "relu" or "leaky_relu" (slope
-    ``negative_slope``, default 0.01). Returns :class:`Tickets`.
+    A pair's R² is that of its best width-2 network with the first layer fixed: the fit of y on
+    (1, h_i, h_j) by :func:`lstsq`. This is exactly the fit Appendix D distils with, so the
+    distilled network's training MSE is (1 − R²)·Var(y) on the same points (Var with ddof = 0).
+    ``trained_r2`` scores what the pair does inside the trained network instead.
+
+    Args:
+        w, b, v, c: (N,) or (N, 1), (N,), (N,) and a scalar: one network.
+        x, y: (P,) points and targets, P ≥ 3, y not constant.
+        activation, negative_slope: σ, "silu" (default), "relu" or "leaky_relu" (slope 0.01).
+        pairs: int (K, 2) neuron pairs; default :func:`pair_neurons`.
+
+    Returns:
+        :class:`Tickets`.
     """
     w, b = _as_layer(w, b)
     v, c = np.asarray(v, dtype=np.float64), np.asarray(c, dtype=np.float64)
@@ -253,9 +266,11 @@ def tickets(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 
 
 
 def error_correlation(errors) -> np.ndarray:
-    """(K, K) cosine similarities ⟨e_i, e_j⟩ / (|e_i| |e_j|) of error functions errors (K, P).
+    """(K, K) cosine similarities ⟨e_i, e_j⟩ / (‖e_i‖ ‖e_j‖) of error functions (Appendix C).
 
-    A zero row (a perfect ticket) correlates 0 with the others and 1 with itself. Appendix C.
+    Args:
+        errors: (K, P) finite; a zero row (a perfect ticket) correlates 0 with the others and 1
+            with itself.
     """
     E = np.asarray(errors, dtype=np.float64)
     if E.ndim != 2 or 0 in E.shape or not np.isfinite(E).all():
@@ -272,8 +287,17 @@ def effective_rank(matrix) -> float:
 
     Counts independent directions, e.g. independent tickets from :func:`error_correlation`
     (Appendix C): K for the identity, 1 for rank one, always in [1, K]. Negative eigenvalues
-    from rounding are clipped to 0. ValueError unless square and symmetric (to 1e-8 of the
-    largest entry), or if all eigenvalues are 0.
+    from rounding are clipped to 0.
+
+    Args:
+        matrix: (K, K) symmetric positive semi-definite.
+
+    Raises:
+        ValueError: unless square and symmetric (to 1e-8 of the largest entry), or all eigenvalues 0.
+
+    Example:
+        >>> effective_rank(np.eye(3)), effective_rank(np.ones((3, 3)))
+        (3.0, 1.0)
     """
     M = np.asarray(matrix, dtype=np.float64)
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.size == 0 or not np.isfinite(M).all():
@@ -313,8 +337,9 @@ class Disentangled:
 def disentangle(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01) -> Disentangled:
     """Appendix C for S networks: pair, score and count the tickets of each (:func:`tickets`).
 
-    w (S, N, 1) or (S, N), b (S, N), v (S, N), c (S,), N even; x, y (P,). Returns
-    :class:`Disentangled`.
+    Args:
+        w, b, v, c: (S, N, 1) or (S, N), (S, N), (S, N) and (S,), N even.
+        x, y, activation, negative_slope: as for :func:`tickets`.
     """
     w, b, v, c = _as_batch(w, b, v, c)
     S, N = w.shape
@@ -344,9 +369,10 @@ def disentangle(w, b, v, c, x, y, activation: str = "silu", negative_slope: floa
 
 def error_profile(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
     """Where the tickets err (Fig. 12's bottom row): the median, over the good pairs (R² ≥
-    :data:`GOOD_R2`) of S networks, of each pair's |e_k(x)| / max |e_k|; (P,), NaN without one.
+    :data:`GOOD_R2`) of S networks, of each pair's abs(e_k(x)) / max abs(e_k); (P,), NaN without one.
 
-    w (S, N, 1) or (S, N), b, v (S, N), c (S,); x, y (P,).
+    Args:
+        w, b, v, c, x, y, activation, negative_slope: as for :func:`disentangle`.
     """
     w, b, v, c = _as_batch(w, b, v, c)
     rows = []
@@ -383,8 +409,11 @@ def distil(w, b, v, c, x, y, activation: str = "silu", negative_slope: float = 0
     """Appendix D: each network's best pair (highest R², :func:`tickets`) with its last layer
     (v1, v2, c) refit by :func:`lstsq`, as a width-2 network.
 
-    w (S, N, 1) or (S, N), b (S, N), v (S, N), c (S,), N even; x, y (P,). Returns
-    :class:`Distilled`.
+    Args:
+        w, b, v, c, x, y, activation, negative_slope: as for :func:`disentangle`.
+
+    Returns:
+        :class:`Distilled`.
     """
     w, b, v, c = _as_batch(w, b, v, c)
     x, y = _as_data(x, y)
@@ -410,10 +439,13 @@ def _torch_mse(w, b, v, c, x, y, activation: str, negative_slope: float):
 
 
 def hessian_condition(params7, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
-    """Condition number max|λ| / min|λ| (S,) of the 7 × 7 Hessian of each width-2 network's MSE
-    with respect to (w1, w2, b1, b2, v1, v2, c), by ``torch.autograd.functional.hessian`` in
-    float64; inf if singular. The ill-conditioning that blocks fine-tuning (Appendix D).
-    params7 (S, 7) or (7,); x, y (P,).
+    """Condition number max abs(λ) / min abs(λ) (S,) of the 7 × 7 Hessian of each width-2 network's
+    MSE with respect to (w1, w2, b1, b2, v1, v2, c), by ``torch.autograd.functional.hessian`` in
+    float64, inf if singular: the ill-conditioning that blocks fine-tuning (Appendix D).
+
+    Args:
+        params7: (S, 7) or (7,).
+        x, y, activation, negative_slope: as for :func:`tickets`.
     """
     p, (x, y) = as_params7(params7), _as_data(x, y, r2=False)
     check_activation(activation)
@@ -440,13 +472,18 @@ class FineTuned:
 
 
 def finetune(params7, x, y, steps: int = 2000, lr: float = 1e-4, activation: str = "silu", negative_slope: float = 0.01) -> FineTuned:
-    """Fine-tune width-2 networks params7 (S, 7) or (7,) on x, y (P,) with full-batch Adam.
+    """Fine-tune width-2 networks with full-batch Adam (Appendix D: the best distilled networks
+    barely move).
 
-    All S networks train at once in float64 with torch's default betas and eps, ``steps``
-    (default 2000, ≥ 1) steps at learning rate ``lr`` (default 1e-4, > 0). The objective is the
-    *sum* of the networks' MSEs: each network then gets the gradient of its own MSE and, Adam
+    All S networks train at once in float64 with torch's default betas and eps. The objective is
+    the *sum* of the networks' MSEs: each network then gets the gradient of its own MSE and, Adam
     being elementwise, trains exactly as it would alone (a mean would rescale eps by S).
-    Appendix D: the best distilled networks barely move. Returns :class:`FineTuned`.
+
+    Args:
+        params7: (S, 7) or (7,).
+        x, y, activation, negative_slope: as for :func:`tickets`.
+        steps: Adam steps, ≥ 1 (default 2000).
+        lr: learning rate, > 0 (default 1e-4).
     """
     steps, lr = integer(steps, "steps"), number(lr, "lr", positive=True)
     p, (x, y) = as_params7(params7), _as_data(x, y, r2=False)

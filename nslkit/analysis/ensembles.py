@@ -2,7 +2,7 @@
 
 Section 4 of the paper writes the i-th lottery ticket as f_i = f + e_i, e_i its error function,
 and ensembles n tickets as f_E = Σ a_i f_i with Σ a_i = 1. If the e_i are mutually orthogonal,
-|e_E|² ≥ (Σ 1/|e_i|²)^-1 (Eq. 9; claim C10), which for n equal tickets is |e|²/n: the N^-1 law.
+‖e_E‖² ≥ (Σ 1/‖e_i‖²)^-1 (Eq. 9; claim C10), which for n equal tickets is ‖e‖²/n: the N^-1 law.
 :func:`optimal_ensemble` computes the best such ensemble of given error functions, and shows
 where the orthogonality assumption matters. For Fig. 4 (claim C11), :func:`harmonic_ensemble`
 turns the losses of width-N/2 networks into those of the ensemble of two of them, which
@@ -43,6 +43,10 @@ def harmonic_ensemble(losses, other=None) -> np.ndarray:
 
     Returns:
         (S (S - 1) / 2,) float array, or (S · S2,) with ``other``.
+
+    Example:
+        >>> harmonic_ensemble([1.0, 2.0, 4.0]).round(3).tolist()  # pairs (0, 1), (0, 2), (1, 2)
+        [0.667, 0.8, 1.333]
     """
     if other is not None:
         L, M = check_losses(losses, "losses", 1), check_losses(other, "other", 1)  # (S,), (S2,)
@@ -105,15 +109,19 @@ def compare_distributions(a, b) -> Comparison:
 
 
 def ensemble_bound(sq_norms) -> float:
-    """Eq. 9's lower bound (Σ_i 1/|e_i|²)^-1 on an ensemble's squared error (claim C10).
+    """Eq. 9's lower bound (Σ_i 1/‖e_i‖²)^-1 on an ensemble's squared error (claim C10).
 
     Args:
-        sq_norms: (n,) array-like of the squared norms |e_i|² of the tickets' error functions,
+        sq_norms: (n,) array-like of the squared norms ‖e_i‖² of the tickets' error functions,
             all finite and positive, n >= 1.
 
     Returns:
-        The bound; |e|²/n for n equal tickets. It is a bound only for mutually orthogonal
+        The bound; ‖e‖²/n for n equal tickets. It is a bound only for mutually orthogonal
         errors, see :func:`optimal_ensemble`.
+
+    Example:
+        >>> round(ensemble_bound([0.4, 0.4, 0.4, 0.4]), 12)  # ‖e‖²/n for n = 4 equal tickets
+        0.1
     """
     s = check_losses(sq_norms, "sq_norms", 1)
     return float(1.0 / np.sum(1.0 / s))
@@ -124,11 +132,11 @@ class OptimalEnsemble:
     """The best affine ensemble of n error functions (see :func:`optimal_ensemble`).
 
     Attributes:
-        optimum: min over Σ a_i = 1 of |Σ a_i e_i|², evaluated at ``optimal_weights``.
+        optimum: min over Σ a_i = 1 of ‖Σ a_i e_i‖², evaluated at ``optimal_weights``.
         optimal_weights: (n,) the minimising a, summing to 1.
-        bound: Eq. 9's (Σ 1/|e_i|²)^-1 from the diagonal of ``gram``.
-        inverse_norm_value: |Σ a_i e_i|² at the paper's weights a_i ∝ 1/|e_i|².
-        mean_value: |Σ a_i e_i|² at the plain average a_i = 1/n.
+        bound: Eq. 9's (Σ 1/‖e_i‖²)^-1 from the diagonal of ``gram``.
+        inverse_norm_value: ‖Σ a_i e_i‖² at the paper's weights a_i ∝ 1/‖e_i‖².
+        mean_value: ‖Σ a_i e_i‖² at the plain average a_i = 1/n.
         gram: (n, n) Gram matrix G_ij = <e_i, e_j>.
         effective_rank: participation ratio (Σλ)²/Σλ² of G's eigenvalues λ, in [1, n]: the
             number of independent error directions (the paper's independent tickets, C17).
@@ -164,7 +172,7 @@ def _check_errors(errors, weights) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sq_norm(E: np.ndarray, w: np.ndarray, a: np.ndarray) -> float:
-    """|Σ a_i e_i|² = Σ_x w_x (Σ_i a_i e_i(x))², evaluated directly."""
+    """‖Σ a_i e_i‖² = Σ_x w_x (Σ_i a_i e_i(x))², evaluated directly."""
     return float(np.dot(w, (a @ E) ** 2))  # (n,) @ (n, P) -> (P,)
 
 
@@ -172,16 +180,16 @@ def optimal_ensemble(errors, weights=None, rcond: float | None = None) -> Optima
     """The best ensemble f_E = Σ a_i f_i, Σ a_i = 1, of n tickets with errors e_i (Eqs. 5-9; C10).
 
     With Σ a_i = 1 the target term of Eq. 6 vanishes and the ensemble's squared error is
-    |Σ a_i e_i|², |e|² = Σ_x w_x e(x)² (the mean over the P points by default). Its minimum
+    ‖Σ a_i e_i‖², ‖e‖² = Σ_x w_x e(x)² (the mean over the P points by default). Its minimum
     is, in closed form, a = G⁻¹1 / (1ᵀG⁻¹1) with value 1/(1ᵀG⁻¹1), G the Gram matrix. Tickets
     can be nearly collinear, so G is not inverted: the constraint is eliminated
     (a = 1/n + Z c, Z an orthonormal basis of the vectors summing to 0) and c is found by
     ``np.linalg.lstsq`` on the error functions themselves, with ``rcond``; unlike G⁺1 this also
-    finds a zero optimum when G is singular. The optimum is re-evaluated as |Σ a_i e_i|².
+    finds a zero optimum when G is singular. The optimum is re-evaluated as ‖Σ a_i e_i‖².
 
-    Orthogonality: Eq. 9's inequality |e_E|² ≥ (Σ 1/|e_i|²)^-1 assumes, as the paper does, that
+    Orthogonality: Eq. 9's inequality ‖e_E‖² ≥ (Σ 1/‖e_i‖²)^-1 assumes, as the paper does, that
     the e_i are mutually orthogonal. Then G is diagonal and optimum == bound, attained at the
-    paper's weights a_i ∝ 1/|e_i|² (``inverse_norm_value`` == ``bound``). For correlated errors
+    paper's weights a_i ∝ 1/‖e_i‖² (``inverse_norm_value`` == ``bound``). For correlated errors
     the bound does not hold: the constrained optimum can go *below* it. Two nearly parallel
     errors of different size, e_2 ≈ 1.5 e_1, are combined with weights of opposite sign
     (a ≈ (3, -2)) to nearly cancel, leaving only the part of e_2 not along e_1. In every case
@@ -189,7 +197,7 @@ def optimal_ensemble(errors, weights=None, rcond: float | None = None) -> Optima
 
     Args:
         errors: (n, P) array-like, row i the error function e_i(x) = f_i(x) - f(x) at P
-            points, n >= 1; finite, and no row all zero (Eq. 9 divides by |e_i|²).
+            points, n >= 1; finite, and no row all zero (Eq. 9 divides by ‖e_i‖²).
         weights: (P,) quadrature weights, non-negative, summing to 1; default None: 1/P each.
         rcond: relative cutoff for small singular values, passed to ``np.linalg.lstsq``;
             default None: machine precision times max(P, n - 1).
@@ -200,7 +208,7 @@ def optimal_ensemble(errors, weights=None, rcond: float | None = None) -> Optima
     E, w = _check_errors(errors, weights)  # (n, P), (P,)
     n = E.shape[0]
     gram = (E * w) @ E.T  # (n, P) * (P,) @ (P, n) -> (n, n)
-    sq = np.diag(gram).copy()  # (n,) |e_i|²
+    sq = np.diag(gram).copy()  # (n,) ‖e_i‖²
     zero = ~(sq > 0)
     if zero.any():
         rows = np.flatnonzero(zero).tolist()
@@ -211,7 +219,7 @@ def optimal_ensemble(errors, weights=None, rcond: float | None = None) -> Optima
     else:
         # orthonormal basis Z (n, n-1) of {c : Σ c_i = 0}: the last n-1 columns of a complete QR of 1
         Z = np.linalg.qr(np.ones((n, 1)), mode="complete")[0][:, 1:]  # (n, n-1)
-        Ew = E * np.sqrt(w)  # (n, P), so that |e|² is a plain sum of squares
+        Ew = E * np.sqrt(w)  # (n, P), so that ‖e‖² is a plain sum of squares
         c = np.linalg.lstsq((Z.T @ Ew).T, -(a_mean @ Ew), rcond=rcond)[0]  # (P, n-1) c = (P,) -> (n-1,)
         a_opt = a_mean + Z @ c  # (n,)
         a_opt = a_opt / a_opt.sum()  # exact to rounding already; removes the drift

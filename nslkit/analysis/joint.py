@@ -61,7 +61,12 @@ class JointFit:
     _p: np.ndarray
 
     def predict(self, widths, budgets) -> np.ndarray:
-        """Fitted L at widths N and budgets T (broadcast together)."""
+        """Fitted L at widths N and budgets T (broadcast together).
+
+        Args:
+            widths: the widths N.
+            budgets: the budgets T (steps).
+        """
         n, t = np.broadcast_arrays(np.asarray(widths, dtype=float), np.asarray(budgets, dtype=float))
         return _predict(self.form, self._p, n, t)
 
@@ -131,7 +136,13 @@ def held_out_error(widths, budgets, losses, form: str, held_widths: Sequence[flo
                    held_budgets: Sequence[float] = ()) -> tuple[JointFit, float, int]:
     """(fit, rms, points): ``form`` fitted on the points whose width is not in ``held_widths`` and
     whose budget is not in ``held_budgets``, and the root-mean-square error of log10 L (decades)
-    with which it predicts the held-out points (those with a held width or a held budget)."""
+    with which it predicts the held-out points (those with a held width or a held budget).
+
+    Args:
+        widths, budgets, losses: one point each, (M,) N, T and its loss L.
+        form: the law's form, a name of :data:`FORMS`.
+        held_widths, held_budgets: the widths and budgets held out of the fit.
+    """
     n, t, l = _check(widths, budgets, losses)
     held = np.isin(n, np.asarray(held_widths, dtype=float)) | np.isin(t, np.asarray(held_budgets, dtype=float))
     if not held.any() or held.all():
@@ -146,7 +157,14 @@ def compute_optimal_width(fit: JointFit, compute: float, points: int, widths: Se
     """(N*, L*): the width among ``widths`` (a grid: the ones the fit saw, or a finer one inside
     them) whose fitted loss is lowest when one network gets ``compute`` neuron·point-steps,
     i.e. T = compute / (N · points), and that loss. An optimum at either end of ``widths`` says
-    the fit wants a width (or a budget) outside what was measured."""
+    the fit wants a width (or a budget) outside what was measured.
+
+    Args:
+        fit: the joint law.
+        compute: the neuron·point-steps one network gets.
+        points: the training points P.
+        widths: the widths to choose from.
+    """
     w = np.asarray(widths, dtype=float)
     if w.ndim != 1 or w.size < 1 or not np.all(w > 0):
         raise ValueError(f"widths must be a non-empty list of positive widths, got {list(widths)!r}")

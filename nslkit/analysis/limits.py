@@ -37,6 +37,10 @@ def collapsed(w, b, v, tol: float = COLLAPSE_TOL) -> np.ndarray:
 
     Such a neuron adds nothing to f, and for SiLU (σ(0) = 0) the gradients of its w, b and v all
     vanish there: (0, 0, 0) is a stationary point of every neuron.
+
+    Args:
+        w, b, v: (S, N) the networks' parameters (w of one input).
+        tol: how close to zero counts as zero (default :data:`COLLAPSE_TOL`).
     """
     w, b, v, _ = _as_networks(w, b, v, np.zeros(np.shape(b)[0]))
     return (np.abs(w) < tol) & (np.abs(b) < tol) & (np.abs(v) < tol)
@@ -57,6 +61,12 @@ def piecewise_linear_floor(x, y, kinks: int, restarts: int = 3, rng: int = 0) ->
     ``kinks`` free knots, knots optimised (L-BFGS-B from evenly spaced and jittered starts), not
     trained. A LeakyReLU or ReLU network with N neurons is such a function with at most N kinks
     (each neuron's kink at −b/w), so this is the floor its training MSE can reach (claim C2).
+
+    Args:
+        x, y: (P,) the points to fit.
+        kinks: the number of free knots.
+        restarts: jittered starts beside the evenly spaced one (default 3).
+        rng: the seed of the jitter.
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     kinks = integer(kinks, "kinks")
@@ -107,7 +117,16 @@ def polish(w, b, v, c, x, y, max_nfev: int = 2000) -> Polished:
     """Each SiLU network driven to the local minimum near it: Levenberg–Marquardt on the
     residuals f(x) − y in float64 (``scipy.optimize.least_squares(method="lm")``, exact
     Jacobian, with the :data:`ANCHOR` rows). A network that training left short of its minimum
-    moves; one at it does not."""
+    moves; one at it does not.
+
+    Args:
+        w, b, v, c: the networks' parameters, (S, N, 1) or (S, N), (S, N), (S, N), (S,).
+        x, y: (P,) the training points and targets.
+        max_nfev: the most residual evaluations per network (default 2000).
+
+    Returns:
+        A :class:`Polished`.
+    """
     w, b, v, c = _as_networks(w, b, v, c)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     max_nfev = integer(max_nfev, "max_nfev")
@@ -128,7 +147,15 @@ def polish(w, b, v, c, x, y, max_nfev: int = 2000) -> Polished:
 def random_features(w, b, x, y, activation: str = "silu", negative_slope: float = 0.01, ridge: float = 0.0) -> np.ndarray:
     """Training MSE (S,) of the random-features model: the first layer (w, b) frozen, the last
     layer (v, c) the least-squares fit of y on the features σ(w_i x + b_i) and a constant, with
-    an optional ``ridge`` penalty on v (a control with no learnt tickets)."""
+    an optional ridge penalty on v (a control with no learnt tickets).
+
+    Args:
+        w, b: the frozen first layers, (S, N, 1) or (S, N), and (S, N).
+        x, y: (P,) the training points and targets.
+        activation: a name of :data:`nslkit.activations.ACTIVATIONS`.
+        negative_slope: LeakyReLU's slope for x < 0.
+        ridge: the penalty on v (default 0, plain least squares).
+    """
     w, b, _, _ = _as_networks(w, b, np.zeros(np.shape(b)), np.zeros(np.shape(b)[0]))
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     ridge = number(ridge, "ridge")

@@ -16,12 +16,19 @@ __all__ = ["lstsq", "lstsq_many"]
 
 
 def lstsq(A, y) -> np.ndarray:
-    """Least-squares solution of A c ≈ y, A (P, M) with P ≥ M, y (P,): :func:`lstsq_many` for one system.
+    """Least-squares solution of A c ≈ y: :func:`lstsq_many` for one system.
 
     Unlike ``np.linalg.lstsq`` it decides rank on A with its columns scaled to unit norm, so a
     column that is tiny but independent (a feature the paper's distilled networks weight by
     v ~ 5e12) is kept where numpy's cutoff, relative to the largest singular value of A itself,
-    drops it. Returns float64 (M,).
+    drops it.
+
+    Args:
+        A: (P, M) with P ≥ M ≥ 1.
+        y: (P,).
+
+    Returns:
+        c, float64 (M,).
     """
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] == 0 or np.shape(y) != (A.shape[0],):
@@ -30,7 +37,7 @@ def lstsq(A, y) -> np.ndarray:
 
 
 def lstsq_many(A, y) -> np.ndarray:
-    """Least squares for K systems at once: A (K, P, M) with P ≥ M ≥ 1, one y (P,) -> (K, M).
+    """Least squares for K systems with one right-hand side.
 
     Each system is solved by the SVD of A D⁻¹, where D holds A's column norms (a scaling that
     leaves the least-squares problem unchanged but not the singular values). Singular values of
@@ -45,6 +52,13 @@ def lstsq_many(A, y) -> np.ndarray:
     Where A D⁻¹ has a condition number near 1/eps, the solution itself is determined by float64
     rounding (it changes with the BLAS, as any solver's does): Appendix D's best distilled networks
     live there, and notebooks/09_distillation shows how much their losses move between kernels.
+
+    Args:
+        A: (K, P, M) with P ≥ M ≥ 1.
+        y: (P,), shared by every system.
+
+    Returns:
+        c, float64 (K, M).
     """
     A, y = np.asarray(A, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if A.ndim != 3 or A.shape[1] < A.shape[2] or A.shape[2] == 0 or y.shape != (A.shape[1],):

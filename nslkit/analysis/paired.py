@@ -64,7 +64,12 @@ class PairedExponents:
 def common_seeds(seeds_a: Sequence[int], losses_a, seeds_b: Sequence[int], losses_b) -> tuple[np.ndarray, np.ndarray,
                                                                                              np.ndarray]:
     """(seeds, a, b): the seeds both runs trained, in ascending order, with each run's losses at
-    those seeds, so that ``a[i]`` and ``b[i]`` come from the same initialisation."""
+    those seeds, so that ``a[i]`` and ``b[i]`` come from the same initialisation.
+
+    Args:
+        seeds_a, losses_a: one run's seeds and its (S,) losses in that order.
+        seeds_b, losses_b: the other run's.
+    """
     sa, sb = np.asarray(seeds_a), np.asarray(seeds_b)
     la, lb = np.asarray(losses_a, dtype=float), np.asarray(losses_b, dtype=float)
     for name, s, l in (("A", sa, la), ("B", sb, lb)):

@@ -51,7 +51,16 @@ class Peaks:
 
 
 def check_losses(losses, name: str = "losses", min_count: int = 1) -> np.ndarray:
-    """``losses`` as a 1-D float array; ValueError unless there are ``min_count``, all finite and > 0."""
+    """Losses as a 1-D float array, checked.
+
+    Args:
+        losses: the values.
+        name: what they are, for the error message (default "losses").
+        min_count: the fewest values (default 1).
+
+    Raises:
+        ValueError: unless there are ``min_count`` values, all finite and > 0.
+    """
     x = np.asarray(losses, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {x.shape}")
@@ -125,6 +134,18 @@ def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominenc
         ValueError: non-finite or non-positive losses (says how many), fewer than 3 losses,
             all losses identical (the KDE is singular), or a bad ``grid_points`` or
             ``min_prominence``.
+
+    Example:
+        Two planted clusters of losses, 3 decades apart:
+
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> losses = np.concatenate([10 ** rng.normal(-5, 0.1, 300), 10 ** rng.normal(-2, 0.1, 700)])
+        >>> peaks = find_peaks(losses)
+        >>> peaks.n_modes, np.round(np.log10(peaks.locations), 1).tolist()
+        (2, [-5.0, -2.0])
+        >>> int(peak_members(losses, peaks).sum())  # the networks of the lowest peak
+        300
     """
     x = np.log10(check_losses(losses, min_count=3))  # (S,)
     grid_points = integer(grid_points, "grid_points", minimum=3)
@@ -166,7 +187,15 @@ def find_peaks(losses, bw_method="robust", grid_points: int = 512, min_prominenc
 
 
 def count_modes(losses, **kw) -> int:
-    """Number of peaks of the histogram of log10(losses) (claim C9): ``find_peaks(losses, **kw).n_modes``."""
+    """Number of peaks of the histogram of log10(losses) (claim C9).
+
+    Args:
+        losses: (S,) final losses, as for :func:`find_peaks`.
+        **kw: keyword arguments of :func:`find_peaks`.
+
+    Returns:
+        ``find_peaks(losses, **kw).n_modes``.
+    """
     return find_peaks(losses, **kw).n_modes
 
 
@@ -179,8 +208,8 @@ def assign_peaks(losses, peaks: Peaks) -> np.ndarray:
         peaks: the result of :func:`find_peaks`.
 
     Returns:
-        (S,) int array in [0, K): 0 is the lowest-loss peak. A loss exactly on a boundary goes
-        to the higher peak.
+        (S,) int array in [0, K), 0 the lowest-loss peak. A loss exactly on a boundary goes to
+        the higher peak.
     """
     x = check_losses(losses)
     return np.searchsorted(peaks.boundaries, x, side="right").astype(int)
@@ -208,17 +237,26 @@ def peak_members(losses, peaks: Peaks, k: int = 0) -> np.ndarray:
 class Mixture:
     """A planted loss distribution: log10(loss) ~ Σ_k weights_k N(means_k, sds_k²)."""
 
-    weights: np.ndarray
-    means: np.ndarray
-    sds: np.ndarray
+    weights: np.ndarray  #: (K,) the components' weights, summing to 1
+    means: np.ndarray  #: (K,) their means, in decades
+    sds: np.ndarray  #: (K,) their standard deviations, in decades
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n losses (10**x) drawn from the mixture."""
+        """Losses (10**x) drawn from the mixture.
+
+        Args:
+            n: how many.
+            rng: the generator to draw with.
+        """
         k = rng.choice(self.weights.size, size=n, p=self.weights)
         return 10.0 ** rng.normal(self.means[k], self.sds[k])
 
     def n_modes(self, grid_points: int = 8192) -> int:
-        """The number of modes of the mixture's own density (the truth a sample should show)."""
+        """The number of modes of the mixture's own density (the truth a sample should show).
+
+        Args:
+            grid_points: the density's evaluation grid (default 8192).
+        """
         lo, hi = (self.means - 5 * self.sds).min(), (self.means + 5 * self.sds).max()
         x = np.linspace(lo, hi, grid_points)
         f = (self.weights * scipy.stats.norm.pdf(x[:, None], self.means, self.sds)).sum(1)  # (G, K) -> (G,)
@@ -226,8 +264,14 @@ class Mixture:
 
 
 def fit_mixture(losses, max_components: int = 3, rng: int = 0) -> Mixture:
-    """The Gaussian mixture of log10(losses) with 1..``max_components`` components that BIC picks
-    (``sklearn.mixture.GaussianMixture``): a planted truth with the separations the data shows."""
+    """The Gaussian mixture of log10(losses) that BIC picks (``sklearn.mixture.GaussianMixture``):
+    a planted truth with the separations the data shows.
+
+    Args:
+        losses: (S,) final losses, S ≥ 3.
+        max_components: try 1..max_components components (default 3).
+        rng: the mixture fit's random state (default 0).
+    """
     from sklearn.mixture import GaussianMixture
 
     x = np.log10(check_losses(losses, min_count=3))[:, None]  # (S, 1)
@@ -238,8 +282,18 @@ def fit_mixture(losses, max_components: int = 3, rng: int = 0) -> Mixture:
 
 
 def recovery_rate(mixture: Mixture, seeds: int, trials: int = 200, rng: int = 0, **peaks_kw) -> float:
-    """The fraction of ``trials`` samples of ``seeds`` losses from ``mixture`` in which
-    :func:`count_modes` finds exactly the mixture's own number of modes (the peak finder's power)."""
+    """The peak finder's power: how often it finds exactly the mixture's own number of modes.
+
+    Args:
+        mixture: the planted distribution.
+        seeds: losses per sample.
+        trials: samples drawn (default 200).
+        rng: seed of the draws (default 0).
+        **peaks_kw: keyword arguments of :func:`find_peaks`.
+
+    Returns:
+        The fraction of the samples in which :func:`count_modes` is right.
+    """
     gen = np.random.default_rng(rng)
     truth = mixture.n_modes()
     return float(np.mean([count_modes(mixture.sample(seeds, gen), **peaks_kw) == truth for _ in range(trials)]))
@@ -247,8 +301,19 @@ def recovery_rate(mixture: Mixture, seeds: int, trials: int = 200, rng: int = 0,
 
 def seeds_needed(mixture: Mixture, grid=(20, 50, 100, 200, 500, 1000, 2000, 5000), power: float = 0.8,
                  trials: int = 200, rng: int = 0, **peaks_kw) -> tuple[int | None, dict[int, float]]:
-    """(the smallest seed count of ``grid`` whose recovery rate reaches ``power``, or None; the
-    rate at every count tried)."""
+    """The fewest seeds at which the peak finder sees a mixture's modes.
+
+    Args:
+        mixture: the planted distribution.
+        grid: the seed counts to try, ascending.
+        power: the recovery rate to reach (default 0.8).
+        trials, rng: as for :func:`recovery_rate`.
+        **peaks_kw: keyword arguments of :func:`find_peaks`.
+
+    Returns:
+        (the smallest count of ``grid`` whose recovery rate reaches ``power``, or None; the rate
+        at every count tried).
+    """
     rates = {}
     for s in grid:
         rates[s] = recovery_rate(mixture, s, trials, rng, **peaks_kw)

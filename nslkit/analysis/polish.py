@@ -87,7 +87,12 @@ def _networks(w, b, v, c) -> np.ndarray:
 
 
 def residuals_and_jacobian(theta, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """r (S, P) = f(x) − y and J (S, P, 3N + 1) = ∂r/∂θ for SiLU networks θ = (w, b, v, c) (S, 3N + 1)."""
+    """r (S, P) = f(x) − y and J (S, P, 3N + 1) = ∂r/∂θ for SiLU networks θ = (w, b, v, c).
+
+    Args:
+        theta: (S, 3N + 1) the networks' parameters, (w, b, v, c) flattened.
+        x, y: (P,) the training points and targets.
+    """
     theta = np.asarray(theta, dtype=np.float64)
     N = (theta.shape[1] - 1) // 3
     w, b, v, c = theta[:, :N], theta[:, N:2 * N], theta[:, 2 * N:3 * N], theta[:, 3 * N]
@@ -108,14 +113,24 @@ def _residuals(theta, x, y) -> np.ndarray:
 
 
 def loss_and_gradient(w, b, v, c, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """(L (S,), ∇L (S, 3N + 1)): the training MSE of SiLU networks and its gradient in θ = (w, b, v, c)."""
+    """(L (S,), ∇L (S, 3N + 1)): the training MSE of SiLU networks and its gradient in θ = (w, b, v, c).
+
+    Args:
+        w, b, v, c: the networks' parameters, (S, N), (S, N), (S, N), (S,).
+        x, y: (P,) the training points and targets.
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     r, J = residuals_and_jacobian(_networks(w, b, v, c), x, y)
     return np.mean(r ** 2, axis=1), np.einsum("spm,sp->sm", J, r) * (2.0 / x.size)
 
 
 def mse(w, b, v, c, x, y) -> np.ndarray:
-    """(S,) the MSE of SiLU networks on points x (P,) with targets y (P,), without the Jacobian."""
+    """(S,) the MSE of SiLU networks, without the Jacobian.
+
+    Args:
+        w, b, v, c: the networks' parameters, (S, N), (S, N), (S, N), (S,).
+        x, y: (P,) the points and their targets.
+    """
     x, y = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
     theta = _networks(w, b, v, c)
     step = max(1, (1 << 22) // max(1, x.size * theta.shape[1]))  # networks per block of ~4M elements
@@ -124,7 +139,13 @@ def mse(w, b, v, c, x, y) -> np.ndarray:
 
 
 def meets_rule(loss, grad_norm, rtol: float = RTOL, atol: float = ATOL) -> np.ndarray:
-    """(S,) bool: ‖∇L‖ ≤ rtol · L or L ≤ atol, the stopping rule of :func:`polish_silu`."""
+    """(S,) bool: ‖∇L‖ ≤ rtol · L or L ≤ atol, the stopping rule of :func:`polish_silu`.
+
+    Args:
+        loss: (S,) the losses L.
+        grad_norm: (S,) their gradients' norms ‖∇L‖.
+        rtol, atol: the rule's relative and absolute tolerances (:data:`RTOL`, :data:`ATOL`).
+    """
     loss, grad_norm = np.asarray(loss), np.asarray(grad_norm)
     return (grad_norm <= rtol * loss) | (loss <= atol)
 
@@ -132,7 +153,13 @@ def meets_rule(loss, grad_norm, rtol: float = RTOL, atol: float = ATOL) -> np.nd
 def lm_step(r, J, lam) -> np.ndarray:
     """δ (S, M): the damped Gauss–Newton step (JᵀJ + λI) δ = −Jᵀr for r (S, P), J (S, P, M) and
     λ (S,), through the primal form when M ≤ P and the dual form −Jᵀ(JJᵀ + λI)⁻¹r when M > P
-    (equal in exact arithmetic)."""
+    (equal in exact arithmetic).
+
+    Args:
+        r: (S, P) the residuals.
+        J: (S, P, M) their Jacobians.
+        lam: (S,) the damping λ.
+    """
     S, P, M = J.shape
     if M <= P:
         Jt = J.transpose(0, 2, 1)  # (S, M, P); batched matmul, which BLAS serves, not einsum
@@ -151,7 +178,17 @@ def polish_silu(w, b, v, c, x, y, rtol: float = RTOL, atol: float = ATOL, max_it
     rule ‖∇L‖ ≤ ``rtol`` · L (or L ≤ ``atol``), within ``max_iter`` iterations (the module docstring
     gives the method and the rule), the loss kept after each iteration count in ``record``. Every
     network is polished independently: its result does not depend on the others in the batch.
-    Returns a :class:`Stationary`."""
+
+    Args:
+        w, b, v, c: the networks' parameters, (S, N), (S, N), (S, N), (S,).
+        x, y: (P,) the training points and targets.
+        rtol, atol: the stopping rule's tolerances (:data:`RTOL`, :data:`ATOL`).
+        max_iter: the most iterations (default 2000).
+        record: iteration counts after which the loss is kept.
+
+    Returns:
+        A :class:`Stationary`.
+    """
     theta = _networks(w, b, v, c)
     x, y = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
     if x.shape != y.shape:

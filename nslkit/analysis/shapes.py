@@ -47,14 +47,16 @@ def curve_shape(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: 
 
     1. "rises": hi < 0, the loss grows significantly at the largest widths;
     2. "plateaus": lo ≤ 0, no significant decay at the largest widths;
-    3. "N^-1": |α_overall − 1| ≤ tolerance;
-    4. "N^-1, then flattens": |α_early − 1| ≤ tolerance and α_late < α_early;
+    3. "N^-1": abs(α_overall − 1) ≤ tolerance;
+    4. "N^-1, then flattens": abs(α_early − 1) ≤ tolerance and α_late < α_early;
     5. "faster than N^-1": α_overall > 1 + tolerance;
     6. "decays, slower than N^-1": otherwise (still decaying, α_overall < 1 − tolerance).
 
     Args:
         widths: at least 4 distinct widths (the early and late triples may share one).
-        losses: per-seed losses at each width, as for :func:`power_law_fit`.
+        losses: per-seed losses at each width, as for :func:`~nslkit.analysis.fits.power_law_fit`.
+        tolerance: how far from 1 an exponent may lie and count as N^-1 (default 0.25).
+        n_boot, rng: of the bootstrap, as for :func:`~nslkit.analysis.fits.power_law_fit`.
     """
     w, samples = check_widths_losses(widths, losses)
     if len(w) < 4:
@@ -100,9 +102,15 @@ def n1_window(widths: Sequence[int], losses: Sequence[np.ndarray], tolerance: fl
 
     Appendix A says every product's curve has "some range" that follows N^-1, steeper before
     it and flatter after. Every run of at least ``min_widths`` consecutive widths is fitted
-    (point estimate); among those with |α − 1| ≤ tolerance the longest wins, ties going to α
+    (point estimate); among those with abs(α − 1) ≤ tolerance the longest wins, ties going to α
     nearest 1. The winner is refitted with its bootstrap interval, and every run's interval
     (``n_boot`` resamples) gives :attr:`N1Window.outcome`.
+
+    Args:
+        widths, losses: as for :func:`~nslkit.analysis.fits.power_law_fit`.
+        tolerance: how far from 1 α may lie (default 0.25).
+        min_widths: the fewest consecutive widths a run holds, ≥ 2 (default 3).
+        n_boot, rng: of the bootstrap.
     """
     w, samples = check_widths_losses(widths, losses)
     min_widths = integer(min_widths, "min_widths", minimum=2)

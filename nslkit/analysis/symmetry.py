@@ -47,11 +47,13 @@ __all__ = [
 class MirrorTest:
     """Result of :func:`mirror_test` (claim C5).
 
-    statistic: energy distance between the points P and their reflection flip(P).
-    null_median, null_q95: median and 95th percentile of the sign-flip null distribution.
-    pvalue: (1 + #{null ≥ statistic}) / (1 + n_perm).
-    n_points: points used (after subsampling to max_points).
-    flip: the reflection, one ±1 factor per coordinate.
+    Attributes:
+        statistic: energy distance between the points P and their reflection flip(P).
+        null_median: median of the sign-flip null distribution.
+        null_q95: its 95th percentile.
+        pvalue: (1 + #{null ≥ statistic}) / (1 + n_perm).
+        n_points: points used (after subsampling to max_points).
+        flip: the reflection, one ±1 factor per coordinate.
     """
 
     statistic: float
@@ -93,15 +95,17 @@ def _as_flip(flip, d: int) -> np.ndarray:
 
 
 def energy_distance(a, b, max_points: int = 2000, rng=0) -> float:
-    """Multivariate energy distance (Székely) between point clouds a (n, d) and b (m, d).
+    """Multivariate energy distance (Székely) between two point clouds.
 
-        E = 2·mean‖a_i − b_j‖ − mean‖a_i − a_j‖ − mean‖b_i − b_j‖,
+    E = 2·mean‖a_i − b_j‖ − mean‖a_i − a_j‖ − mean‖b_i − b_j‖, in the V-statistic form: every
+    mean runs over all pairs, the i = j zeros included, so E ≥ 0 and E = 0 for identical clouds.
+    Serves C5 (Fig. 2a) through :func:`mirror_test`.
 
-    in the V-statistic form: every mean runs over all pairs, the i = j zeros included, so
-    E ≥ 0 and E = 0 for identical clouds. Each cloud is first subsampled without replacement
-    to at most ``max_points`` (default 2000) rows with ``rng`` (int seed or numpy Generator,
-    default 0) so that memory stays O(max_points²). 1-D input is read as (n, 1). Serves C5
-    (Fig. 2a) through :func:`mirror_test`.
+    Args:
+        a, b: (n, d) and (m, d) point clouds; 1-D input is read as (n, 1).
+        max_points: each cloud is first subsampled without replacement to at most this many
+            rows, so that memory stays O(max_points²) (default 2000).
+        rng: int seed or numpy Generator of the subsample (default 0).
     """
     max_points = integer(max_points, "max_points", minimum=2)
     a, b = _as_points(a, "a"), _as_points(b, "b")
@@ -113,7 +117,7 @@ def energy_distance(a, b, max_points: int = 2000, rng=0) -> float:
 
 
 def mirror_test(points, flip=(-1.0, 1.0), n_perm: int = 200, max_points: int = 2000, rng=0) -> MirrorTest:
-    """Is the distribution of ``points`` (n, d) symmetric under the reflection P → P·flip?
+    """Is the distribution of a point cloud symmetric under the reflection P → P·flip?
 
     Claim C5 (Fig. 2a): for the first layer of a wide network, points = (w_i, b_i) (n = N,
     d = 2) and the default flip = (-1.0, 1.0) is w → −w with b unchanged.
@@ -122,11 +126,30 @@ def mirror_test(points, flip=(-1.0, 1.0), n_perm: int = 200, max_points: int = 2
     sign-flip permutation test: reflect each point independently with probability 1/2 to get
     P' and compute E(P', flip(P')); under the symmetric null p_i and flip(p_i) are equally
     likely, so P and flip(P) are exchangeable point by point. Since the flip F is an isometry
-    and an involution, with t_i = ±1 the reflection signs,
-        E(P', F P') = (2/n²) tᵀ K t,   K_ij = ‖p_i − F p_j‖ − ‖p_i − p_j‖,
-    so one (n, n) matrix serves the statistic (t = 1) and all ``n_perm`` (default 200) null
-    draws. P is subsampled to at most ``max_points`` (default 2000) rows first. ``rng`` (int
-    seed or numpy Generator, default 0) drives the subsample and the signs.
+    and an involution, with t_i = ±1 the reflection signs, E(P', F P') = (2/n²) tᵀ K t with
+    K_ij = ‖p_i − F p_j‖ − ‖p_i − p_j‖, so one (n, n) matrix serves the statistic (t = 1) and
+    all the null draws.
+
+    Args:
+        points: (n, d) point cloud.
+        flip: the reflection, one factor -1.0 or 1.0 per coordinate, at least one -1.0.
+        n_perm: null draws (default 200).
+        max_points: P is subsampled to at most this many rows first (default 2000).
+        rng: int seed or numpy Generator of the subsample and the signs (default 0).
+
+    Returns:
+        :class:`MirrorTest`.
+
+    Example:
+        A cloud symmetric under w → −w, and one that is not:
+
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> w, b = rng.normal(size=300), rng.normal(size=300)
+        >>> mirror_test(np.c_[np.r_[w, -w], np.r_[b, b]]).pvalue > 0.05
+        True
+        >>> mirror_test(np.c_[np.abs(w) + 0.5, b]).pvalue < 0.01
+        True
     """
     max_points = integer(max_points, "max_points", minimum=2)
     n_perm = integer(n_perm, "n_perm")
@@ -153,9 +176,15 @@ def nearest_mirror_ratio(points, flip=(-1.0, 1.0)) -> float:
     """Median distance from each point to its nearest mirror image, over the median
     nearest-neighbour distance within the set (the point itself excluded).
 
-    points (n, d), n ≥ 2; flip as in :func:`mirror_test` (default w → −w). About 1 for a
-    symmetric cloud, ≫ 1 for an asymmetric one. A quick geometric check of claim C5
-    (Fig. 2a). ValueError if the median nearest-neighbour distance is 0 (duplicated points).
+    About 1 for a symmetric cloud, ≫ 1 for an asymmetric one: a quick geometric check of
+    claim C5 (Fig. 2a).
+
+    Args:
+        points: (n, d), n ≥ 2.
+        flip: as for :func:`mirror_test` (default w → −w).
+
+    Raises:
+        ValueError: if the median nearest-neighbour distance is 0 (duplicated points).
     """
     p = _as_points(points, "points")
     if p.shape[0] < 2:
@@ -177,8 +206,11 @@ def nearest_mirror_ratio(points, flip=(-1.0, 1.0)) -> float:
 class PairAsymmetry:
     """Result of :func:`pair_asymmetry` (claim C7): arrays (S,), each in [0, 1], 0 if symmetric.
 
-    w = |w1 + w2| / (|w1| + |w2|), b = |b1 − b2| / (|b1| + |b2|), v = |v1 − v2| / (|v1| + |v2|),
-    max = elementwise max of the three.
+    Attributes:
+        w: abs(w1 + w2) / (abs(w1) + abs(w2)).
+        b: abs(b1 − b2) / (abs(b1) + abs(b2)).
+        v: abs(v1 − v2) / (abs(v1) + abs(v2)).
+        max: elementwise max of the three.
     """
 
     w: np.ndarray
@@ -191,8 +223,11 @@ class PairAsymmetry:
 class TaylorConditions:
     """Result of :func:`taylor_conditions` (claim C8, Eq. 4): arrays (S,).
 
-    constant = 2σ(b)v + c (≈ 0 on a ticket), relative_constant = |constant| / |c|,
-    quadratic = v σ''(b) w² (≈ 1 for y = x²), quartic = (1/12) v σ''''(b) w⁴ (leading error).
+    Attributes:
+        constant: 2σ(b)v + c (≈ 0 on a ticket).
+        relative_constant: abs(constant) / abs(c).
+        quadratic: v σ''(b) w² (≈ 1 for y = x²).
+        quartic: (1/12) v σ''''(b) w⁴ (the leading error).
     """
 
     constant: np.ndarray
@@ -210,20 +245,37 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def canonical_pairs(w, b, v, c) -> np.ndarray:
     """Width-2, 1-D-input networks as the paper's 7-vectors (w1, w2, b1, b2, v1, v2, c) (Eq. 2).
 
-    w (S, 2, 1) or (S, 2), b (S, 2), v (S, 2), c (S,) (the layout of ``Results``). The two
-    neurons are ordered so that w1 ≤ w2, which removes the neuron-permutation symmetry (the
-    mirror pairs of Fig. 9 / claim C15 become one). Returns float64 (S, 7). ValueError unless
-    N = 2 and D = 1. Serves C7 (Fig. 2c) and C8.
+    The two neurons are ordered so that w1 ≤ w2, which removes the neuron-permutation symmetry
+    (the mirror pairs of Fig. 9 / claim C15 become one). Serves C7 (Fig. 2c) and C8.
+
+    Args:
+        w, b, v, c: (S, 2, 1) or (S, 2), (S, 2), (S, 2) and (S,), the layout of ``Results``.
+
+    Returns:
+        float64 (S, 7).
+
+    Raises:
+        ValueError: unless N = 2 and D = 1.
     """
     return order(stack7(w, b, v, c, "canonical_pairs"), "w")
 
 
 def pair_asymmetry(params7) -> PairAsymmetry:
-    """How far each width-2 network is from a symmetric pair w1 = −w2, b1 = b2, v1 = v2.
+    """How far each width-2 network is from a symmetric pair w1 = −w2, b1 = b2, v1 = v2 (claim C7,
+    Fig. 2c, Eq. 2).
 
-    params7 (S, 7) or (7,) as (w1, w2, b1, b2, v1, v2, c) (neuron order does not matter).
-    Returns :class:`PairAsymmetry` of (S,) arrays in [0, 1]; 0/0 counts as 0. Claim C7
-    (Fig. 2c, Eq. 2).
+    Args:
+        params7: (S, 7) or (7,) as (w1, w2, b1, b2, v1, v2, c); neuron order does not matter.
+
+    Returns:
+        :class:`PairAsymmetry` of (S,) arrays in [0, 1]; 0/0 counts as 0.
+
+    Example:
+        The published ticket (Eq. 2) is symmetric to 5 digits:
+
+        >>> from nslkit.paper.protocol import PUBLISHED_TICKET
+        >>> bool(pair_asymmetry(PUBLISHED_TICKET).max[0] < 1e-5)
+        True
     """
     p = as_params7(params7)
     w1, w2, b1, b2, v1, v2, _ = p.T
@@ -236,13 +288,20 @@ def pair_asymmetry(params7) -> PairAsymmetry:
 def taylor_conditions(params7, activation: str = "silu", negative_slope: float = 0.01) -> TaylorConditions:
     """Taylor coefficients of a width-2 network read as a symmetric pair (Eqs. 3-4, claim C8).
 
-    params7 (S, 7) or (7,) as (w1, w2, b1, b2, v1, v2, c). With the pair averages
-    w = (w2 − w1)/2, b = (b1 + b2)/2, v = (v1 + v2)/2, the network is
-        f(x) ≈ (2σ(b)v + c) + v σ''(b) w² x² + (1/12) v σ''''(b) w⁴ x⁴ + …   (Eq. 4; the paper writes u for v)
-    and a ticket for y = x² needs constant ≈ 0 and quadratic ≈ 1. Returns
-    :class:`TaylorConditions` of (S,) arrays. ``activation`` (default "silu") must be smooth:
-    for "relu" / "leaky_relu" σ'' = 0 away from the kink, so ValueError. ``negative_slope``
-    (default 0.01) is accepted for a uniform signature and unused by SiLU.
+    With the pair averages w = (w2 − w1)/2, b = (b1 + b2)/2, v = (v1 + v2)/2, the network is
+    f(x) ≈ (2σ(b)v + c) + v σ''(b) w² x² + (1/12) v σ''''(b) w⁴ x⁴ + … (Eq. 4; the paper writes
+    u for v), and a ticket for y = x² needs constant ≈ 0 and quadratic ≈ 1.
+
+    Args:
+        params7: (S, 7) or (7,) as (w1, w2, b1, b2, v1, v2, c).
+        activation: must be smooth (default "silu").
+        negative_slope: accepted for a uniform signature, unused by SiLU (default 0.01).
+
+    Returns:
+        :class:`TaylorConditions` of (S,) arrays.
+
+    Raises:
+        ValueError: for "relu" or "leaky_relu", whose σ'' is 0 away from the kink.
     """
     if activation not in SMOOTH_ACTIVATIONS:
         kind = "is not smooth (σ'' = 0 away from its kink)" if activation in ACTIVATIONS else "is unknown"
@@ -264,17 +323,32 @@ def taylor_conditions(params7, activation: str = "silu", negative_slope: float =
 
 
 def ticket_summary(params7) -> np.ndarray:
-    """Elementwise median (7,) of the canonical 7-vectors params7 (S, 7): our "median ticket",
-    to set beside the published one of Eq. 2 (claim C7). Rows are put in canonical order
-    (w1 ≤ w2) first, so non-canonical input gives the same answer.
+    """Our "median ticket", to set beside the published one of Eq. 2 (claim C7).
+
+    Args:
+        params7: (S, 7) seven-vectors; rows are put in canonical order (w1 ≤ w2) first, so
+            non-canonical input gives the same answer.
+
+    Returns:
+        The elementwise median (7,).
     """
     return np.median(order(params7, "w"), axis=0)
 
 
 def match_ticket(params7, reference) -> np.ndarray:
-    """Relative distance ‖p − ref‖ / ‖ref‖ (S,) of each 7-vector in params7 (S, 7) to a
-    reference 7-vector, e.g. ``nslkit.protocol.PUBLISHED_TICKET`` (Eq. 2, claim C7). Both are
-    put in canonical order (w1 ≤ w2) first. ValueError if the reference is all zeros.
+    """Relative distance ‖p − ref‖ / ‖ref‖ of each 7-vector to a reference (claim C7).
+
+    Both are put in canonical order (w1 ≤ w2) first.
+
+    Args:
+        params7: (S, 7) seven-vectors.
+        reference: one 7-vector, e.g. ``nslkit.protocol.PUBLISHED_TICKET`` (Eq. 2).
+
+    Returns:
+        (S,).
+
+    Raises:
+        ValueError: if the reference is all zeros or not a single 7-vector.
     """
     p = order(params7, "w")
     ref = as_params7(reference, "reference")

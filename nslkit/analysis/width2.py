@@ -22,9 +22,16 @@ SWAP = (1, 0, 3, 2, 5, 4, 6)
 
 
 def as_params7(params7, name: str = "params7", single: bool = True, finite: bool = False) -> np.ndarray:
-    """``params7`` as float64 (S, 7), S ≥ 1; a single (7,) vector is read as S = 1 when ``single``.
+    """Seven-vectors as float64 (S, 7), S ≥ 1, checked.
 
-    ValueError, naming ``name``, for another shape, or for non-finite values when ``finite``.
+    Args:
+        params7: (S, 7), or (7,) when ``single``.
+        name: what it is, for the error message.
+        single: read a single (7,) vector as S = 1 (default True).
+        finite: also refuse non-finite values.
+
+    Raises:
+        ValueError: naming ``name``, for another shape, or for non-finite values when ``finite``.
     """
     p = np.asarray(params7, dtype=np.float64)
     if single and p.ndim == 1:
@@ -40,8 +47,12 @@ def as_params7(params7, name: str = "params7", single: bool = True, finite: bool
 def stack7(w, b, v, c, who: str = "stack7") -> np.ndarray:
     """Width-2, 1-D-input networks as float64 (S, 7) rows, neurons in their stored order.
 
-    w (S, 2, 1) or (S, 2), b (S, 2), v (S, 2), c (S,) (the layout of ``Results``). ``who``
-    names the caller in the ValueError raised unless N = 2, D = 1 and all S agree.
+    Args:
+        w, b, v, c: (S, 2, 1) or (S, 2), (S, 2), (S, 2) and (S,), the layout of ``Results``.
+        who: the caller, named in the error message.
+
+    Raises:
+        ValueError: unless N = 2, D = 1 and all S agree.
     """
     w = np.asarray(w, dtype=np.float64)
     if w.ndim == 3:
@@ -58,20 +69,45 @@ def stack7(w, b, v, c, who: str = "stack7") -> np.ndarray:
 
 
 def unstack7(params7) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The inverse of :func:`stack7`: w, b, v (S, 2) and c (S,) of (S, 7) or (7,) seven-vectors."""
+    """The inverse of :func:`stack7`.
+
+    Args:
+        params7: (S, 7) or (7,) seven-vectors.
+
+    Returns:
+        w, b, v (S, 2) and c (S,).
+    """
     p = as_params7(params7)
     return p[:, 0:2], p[:, 2:4], p[:, 4:6], p[:, 6]
 
 
 def swap_neurons(params7) -> np.ndarray:
-    """The twin networks, neurons 1 and 2 exchanged: ``params7[:, SWAP]`` (S, 7). Same function f."""
+    """The twin networks, neurons 1 and 2 exchanged, which compute the same function f.
+
+    Args:
+        params7: (S, 7) seven-vectors, finite.
+
+    Returns:
+        ``params7[:, SWAP]`` (S, 7).
+    """
     return as_params7(params7, "params7", single=False, finite=True)[:, SWAP]
 
 
 def order(params7, by: str = "w") -> np.ndarray:
-    """Each row with its neurons in one order: ``by="w"``: w1 ≤ w2 (the canonical pairs of C7,
-    where a symmetric ticket has w1 < 0 < w2); ``by="b"``: b1 ≥ b2 (larger bias first, the order
-    of the algorithm figures, Figs. 10-11). (S, 7) float64."""
+    """Each row with its neurons in one order.
+
+    Args:
+        params7: (S, 7) or (7,) seven-vectors.
+        by: "w", w1 ≤ w2 (the canonical pairs of C7, where a symmetric ticket has w1 < 0 < w2);
+            or "b", b1 ≥ b2 (larger bias first, the order of the algorithm figures, Figs. 10-11).
+
+    Returns:
+        (S, 7) float64.
+
+    Example:
+        >>> order([[0.8, -0.8, -1.2, -1.1, 5.7, 5.6, 3.2]]).tolist()
+        [[-0.8, 0.8, -1.1, -1.2, 5.6, 5.7, 3.2]]
+    """
     p = as_params7(params7)
     if by == "w":
         swap = p[:, 0] > p[:, 1]
@@ -83,7 +119,17 @@ def order(params7, by: str = "w") -> np.ndarray:
 
 
 def forward(params7, x, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
-    """f(x) of Eq. 1 for width-2 networks (S, 7) at points x (P,), in float64: (S, P)."""
+    """f(x) of Eq. 1 for width-2 networks, in float64.
+
+    Args:
+        params7: (S, 7) or (7,) seven-vectors.
+        x: (P,) inputs.
+        activation: σ (default "silu").
+        negative_slope: LeakyReLU's slope (default 0.01).
+
+    Returns:
+        (S, P).
+    """
     p = as_params7(params7)
     x = np.asarray(x, dtype=np.float64)
     h = sigma(p[:, 0:2, None] * x + p[:, 2:4, None], activation, negative_slope)  # (S, 2, 1) * (P,) -> (S, 2, P)
@@ -91,7 +137,16 @@ def forward(params7, x, activation: str = "silu", negative_slope: float = 0.01) 
 
 
 def network_mse(params7, x, y, activation: str = "silu", negative_slope: float = 0.01) -> np.ndarray:
-    """Training MSE (S,) of width-2 networks (S, 7) or (7,) on points x and targets y (P,), in float64."""
+    """Training MSE of width-2 networks, in float64.
+
+    Args:
+        params7: (S, 7) or (7,) seven-vectors.
+        x, y: (P,) points and targets, finite, P ≥ 1.
+        activation, negative_slope: as for :func:`forward`.
+
+    Returns:
+        (S,).
+    """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or y.shape != x.shape or x.size == 0:
         raise ValueError(f"need x and y of the same shape (P,) with P ≥ 1; got {x.shape} and {y.shape}")

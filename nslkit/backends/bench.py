@@ -51,7 +51,11 @@ BENCH_OPTIMIZERS = ("adam", "sgd")
 
 
 def available_backends(device: torch.device) -> list[str]:
-    """The batched backends worth timing on ``device`` (not Triton's CPU interpreter)."""
+    """The batched backends worth timing on a device (not Triton's CPU interpreter).
+
+    Args:
+        device: the torch device.
+    """
     out = ["eager"]
     if compile_works(device.type):
         out.append("compiled")
@@ -114,10 +118,10 @@ def bench(
             multiplied by 4 (at most 256×) until it lasts that long (0: time ``steps`` as given).
 
     Returns:
-        ``config``, ``device``, ``torch``, ``roofline`` (per dtype: peak flop/s, its source,
-        flops per neuron-point-step, the bound in neuron-point-steps/s) and ``rows``: one dict
+        ``config``, ``device``, ``torch``, ``roofline`` (per dtype, peak flop/s, its source,
+        flops per neuron-point-step, the bound in neuron-point-steps/s) and ``rows`` (one dict
         per (trainer, dtype) with network_steps_per_s, neuron_point_steps_per_s,
-        roofline_fraction and vs_naive.
+        roofline_fraction and vs_naive).
     """
     t0 = time.perf_counter()
     if cfg.optimizer not in BENCH_OPTIMIZERS:
@@ -159,7 +163,11 @@ def bench(
 
 
 def describe(r: dict[str, Any]) -> tuple[str, list[str]]:
-    """The run's one-line description (device, torch, commit, date, config) and its roofline lines."""
+    """The run's one-line description (device, torch, commit, date, config) and its roofline lines.
+
+    Args:
+        r: the result of :func:`bench`.
+    """
     c = r["config"]
     # runs stored before the SGD rows have no optimizer: Adam
     opt = {"adam": "", "sgd": f", SGD (momentum {c.get('momentum')})"}[c.get("optimizer", "adam")]
@@ -173,7 +181,11 @@ def describe(r: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def table_rows(r: dict[str, Any]) -> list[dict[str, str]]:
-    """The rows of :func:`bench`'s result as formatted strings, one dict per (trainer, dtype)."""
+    """The rows of :func:`bench`'s result as formatted strings, one dict per (trainer, dtype).
+
+    Args:
+        r: the result of :func:`bench`.
+    """
     return [{"trainer": row["trainer"], "dtype": row["dtype"],
              "network-steps/s": f"{row['network_steps_per_s']:.3g}",
              "network·neuron·point-steps/s": f"{row['neuron_point_steps_per_s']:.3g}",
@@ -182,7 +194,11 @@ def table_rows(r: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def format_table(r: dict[str, Any]) -> str:
-    """The result of :func:`bench` as a Markdown table, with a header line naming the run."""
+    """The result of :func:`bench` as a Markdown table, with a header line naming the run.
+
+    Args:
+        r: the result of :func:`bench`.
+    """
     head, roofs = describe(r)
     rows = table_rows(r)
     cols = list(rows[0])

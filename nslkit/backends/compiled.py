@@ -22,7 +22,11 @@ __all__ = ["fused_loss_and_grads", "compiled_loss_and_grads", "compile_works"]
 def fused_loss_and_grads(
     pop: Population, x: torch.Tensor, y: torch.Tensor, activation: str, negative_slope: float = 0.01
 ) -> tuple[torch.Tensor, Population]:
-    """Same contract as :func:`nslkit.population.loss_and_grads`, as broadcasts and sums."""
+    """Same contract as :func:`nslkit.population.loss_and_grads`, as broadcasts and sums.
+
+    Args:
+        pop, x, y, activation, negative_slope: as for :func:`nslkit.population.loss_and_grads`.
+    """
     loss, *grads = _fused(*pop.tensors(), x, y, activation, negative_slope)
     return loss, Population(*grads)
 
@@ -78,14 +82,22 @@ def _compiled():
 def compiled_loss_and_grads(
     pop: Population, x: torch.Tensor, y: torch.Tensor, activation: str, negative_slope: float = 0.01
 ) -> tuple[torch.Tensor, Population]:
-    """:func:`fused_loss_and_grads` compiled by TorchInductor (compiled once per shape family)."""
+    """:func:`fused_loss_and_grads` compiled by TorchInductor (compiled once per shape family).
+
+    Args:
+        pop, x, y, activation, negative_slope: as for :func:`nslkit.population.loss_and_grads`.
+    """
     loss, *grads = _compiled()(*pop.tensors(), x, y, activation, negative_slope)
     return loss, Population(*grads)
 
 
 @functools.cache
 def compile_works(device_type: str = "cpu") -> bool:
-    """Whether ``torch.compile`` can build kernels here (it needs a C++ compiler on the CPU)."""
+    """Whether ``torch.compile`` can build kernels here (it needs a C++ compiler on the CPU).
+
+    Args:
+        device_type: "cpu" or "cuda".
+    """
     try:
         _import_inductor()
         f = torch.compile(lambda t: torch.sigmoid(t) * t + 1)

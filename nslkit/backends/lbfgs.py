@@ -46,7 +46,11 @@ __all__ = ["train_lbfgs", "lbfgs_network", "mse_and_grad", "max_evaluations"]
 
 
 def max_evaluations(steps: int) -> int:
-    """``maxfun``, the cap on loss evaluations of a run of ``steps`` iterations: 2·steps + 20."""
+    """``maxfun``, the cap on loss evaluations of a run: 2·steps + 20.
+
+    Args:
+        steps: the run's iterations.
+    """
     return 2 * steps + 20
 
 
@@ -57,8 +61,10 @@ def mse_and_grad(theta: np.ndarray, x: np.ndarray, y: np.ndarray, activation: st
     Args:
         theta: (3N + 1,) float64, the parameters packed as (w (N,), b (N,), v (N,), c).
         x, y: (P,) inputs and targets.
+        activation, negative_slope: σ and LeakyReLU's slope.
+
     Returns:
-        L and ∂L/∂theta (3N + 1,), packed like theta. With r_p = 2 (f(x_p) − y_p) / P:
+        L and ∂L/∂theta (3N + 1,), packed like theta. With r_p = 2 (f(x_p) − y_p) / P,
         ∂L/∂w_i = v_i Σ_p r_p σ'(z_ip) x_p, ∂L/∂b_i = v_i Σ_p r_p σ'(z_ip),
         ∂L/∂v_i = Σ_p r_p σ(z_ip), ∂L/∂c = Σ_p r_p.
     """
@@ -95,11 +101,16 @@ def _sigma_and_prime(z: np.ndarray, activation: str, negative_slope: float) -> t
 
 def lbfgs_network(theta: np.ndarray, x: np.ndarray, y: np.ndarray, activation: str, negative_slope: float,
                   steps: int, record: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, str]:
-    """Train one network (theta packed as in :func:`mse_and_grad`) with L-BFGS-B for at most
-    ``steps`` iterations.
+    """Train one network with L-BFGS-B.
 
-    Returns the final theta, the MSE after ``record[k]`` iterations for each k (K,) (held at
-    the final value past an early stop), the number of iterations done and SciPy's stop message.
+    Args:
+        theta, x, y, activation, negative_slope: as for :func:`mse_and_grad`.
+        steps: at most this many iterations.
+        record: (K,) iteration counts after which to keep the MSE.
+
+    Returns:
+        The final theta, the MSE after ``record[k]`` iterations for each k (K,) (held at the
+        final value past an early stop), the number of iterations done and SciPy's stop message.
     """
     losses = [mse_and_grad(theta, x, y, activation, negative_slope)[0]]  # after 0 iterations
 
@@ -126,8 +137,11 @@ def train_lbfgs(cfg: TrainConfig, progress: bool | tqdm = True) -> Results:
     sample steps on), the final loss held past an early stop. ``provenance["iterations"]`` lists
     the iterations each network ran, in seed order, ``provenance["lbfgs_stops"]`` counts SciPy's
     stop messages, and ``provenance["maxfun"]`` is :func:`max_evaluations`. Runs on the CPU.
-    ``progress``: a tqdm bar on stderr counting networks, or a bar counting steps to update
-    (each network advances it by its share of ``cfg.steps``, as :func:`nslkit.train.train` does).
+
+    Args:
+        cfg: the experiment, ``optimizer="lbfgs"``.
+        progress: a tqdm bar on stderr counting networks, or a bar counting steps to update
+            (each network advances it by its share of ``cfg.steps``, as :func:`nslkit.train.train` does).
     """
     if cfg.optimizer != "lbfgs" or cfg.dtype != "float64" or cfg.dim != 1:
         raise ValueError(f"train_lbfgs trains optimizer 'lbfgs' in float64 on one input; got optimizer "

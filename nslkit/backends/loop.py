@@ -77,8 +77,12 @@ def available() -> bool:
 
 
 def supports(cfg: TrainConfig) -> bool:
-    """Whether the kernel trains ``cfg``: Adam or SGD with momentum, D = 1 … :data:`MAX_DIM`
-    inputs, an activation of :data:`ACTIVATION_CODES` (float64 or float32)."""
+    """Whether the kernel trains a config: Adam or SGD with momentum, D = 1 … :data:`MAX_DIM`
+    inputs, an activation of :data:`ACTIVATION_CODES` (float64 or float32).
+
+    Args:
+        cfg: the experiment.
+    """
     return cfg.optimizer in OPTIMIZER_CODES and cfg.dim <= MAX_DIM and cfg.activation in ACTIVATION_CODES
 
 
@@ -90,14 +94,25 @@ def _kernels():
 
 
 def exp_into(t: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` = exp(``t``) ((P,) float64 or float32 arrays) by the kernel's vectorised exp; for tests."""
+    """``out`` = exp(``t``) by the kernel's vectorised exp; for tests.
+
+    Args:
+        t: (P,) float64 or float32.
+        out: (P,) of the same dtype, written.
+    """
     _kernels().exp_run(np.ascontiguousarray(t, dtype=out.dtype), out, np.empty_like(out))
     return out
 
 
 def train_loop(cfg: TrainConfig, progress=True, segment: int = 1000) -> Results:
-    """Train the networks of ``cfg`` (where :func:`supports`) with the kernel, ``segment`` steps per
-    launch; the same :class:`Results` as :func:`nslkit.train.train`."""
+    """Train the networks of a config (where :func:`supports`) with the kernel; the same
+    :class:`Results` as :func:`nslkit.train.train`.
+
+    Args:
+        cfg: the experiment.
+        progress: as for :func:`nslkit.train.train`.
+        segment: steps per launch.
+    """
     if not available():
         raise ValueError("backend 'loop' needs numba (pip install numba); use 'eager' or 'compiled'")
     if not supports(cfg):

@@ -21,6 +21,10 @@ def naive_network(cfg: TrainConfig, seed: int) -> nn.Sequential:
     """``nn.Sequential(Linear(D, N), σ, Linear(N, 1))`` as built after ``torch.manual_seed(seed)``.
 
     The global RNG is forked, so the caller's random state is left as it was.
+
+    Args:
+        cfg: the experiment (its target's D, width, activation and dtype).
+        seed: the network's seed.
     """
     act = _MODULES[cfg.activation](cfg.negative_slope) if cfg.activation == "leaky_relu" else _MODULES[cfg.activation]()
     with torch.random.fork_rng(devices=[]):
@@ -35,8 +39,15 @@ def train_naive(
 ) -> tuple[nn.Sequential, torch.Tensor]:
     """Train network ``seed`` alone on (x (P, D), y (P,)) for ``steps`` (default cfg.steps).
 
-    ``callback(step, net)``, if given, is called after every update (step counts updates done).
-    Returns the trained network and its loss before each update, (steps,).
+    Args:
+        cfg: the experiment.
+        seed: the network's seed (:func:`naive_network`).
+        x, y: (P, D) the training points and (P,) their targets.
+        steps: updates to make (default ``cfg.steps``).
+        callback: called as ``callback(step, net)`` after every update (step counts updates done).
+
+    Returns:
+        (network, losses), the trained network and its loss before each update, (steps,).
     """
     net = naive_network(cfg, seed)
     dtype = cfg.torch_dtype

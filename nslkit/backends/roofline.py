@@ -60,20 +60,36 @@ GPU_PEAKS = (
 
 
 def flops_per_neuron_point_step(activation: str, dim: int = 1) -> int:
-    """Flops of one neuron-point-step of a network with input dimension ``dim``."""
+    """Flops of one neuron-point-step.
+
+    Args:
+        activation: σ.
+        dim: the input dimension D.
+    """
     if activation not in ACTIVATION_FLOPS:
         raise ValueError(f"unknown activation {activation!r}; valid activations: {', '.join(ACTIVATION_FLOPS)}")
     return 4 * dim + 6 + ACTIVATION_FLOPS[activation]
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait for ``device`` to finish its queued work (a no-op on the CPU), so a timer measures it."""
+    """Wait for a device to finish its queued work (a no-op on the CPU), so a timer measures it.
+
+    Args:
+        device: the torch device.
+    """
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
 def measured_peak(device: torch.device, dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
-    """flop/s of an n×n×n matrix product (2n³ flops), the best of ``repeats`` after a warm-up."""
+    """flop/s of an n×n×n matrix product (2n³ flops), the best of some repeats after a warm-up.
+
+    Args:
+        device: the torch device.
+        dtype: the torch dtype.
+        n: the matrices' size.
+        repeats: how many products to time.
+    """
     g = torch.Generator(device="cpu").manual_seed(0)
     a, b = (torch.rand(n, n, generator=g, dtype=dtype).to(device) for _ in range(2))
     best = float("inf")
@@ -88,7 +104,12 @@ def measured_peak(device: torch.device, dtype: torch.dtype, n: int = 2048, repea
 
 
 def peak_flops(device: torch.device, dtype: torch.dtype) -> tuple[float, str]:
-    """(peak flop/s, where the number comes from) for ``device`` in ``dtype``."""
+    """(peak flop/s, where the number comes from) for a device and dtype.
+
+    Args:
+        device: the torch device.
+        dtype: the torch dtype.
+    """
     col = 0 if dtype == torch.float64 else 1
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)

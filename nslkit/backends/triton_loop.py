@@ -103,13 +103,21 @@ SHARED_FIELDS = ("steps", "lr", "lr_decay", "lr_step", "dtype", "optimizer", "ta
 
 
 def available(device_type: str) -> bool:
-    """Whether the kernel can run on ``device_type``: Triton on CUDA, or its interpreter on the CPU."""
+    """Whether the kernel can run on a device type: Triton on CUDA, or its interpreter on the CPU.
+
+    Args:
+        device_type: "cpu" or "cuda".
+    """
     return triton is not None and triton_step.available(device_type)
 
 
 def supports(cfg: TrainConfig) -> bool:
-    """Whether the kernel trains ``cfg``: Adam, float32/float64, one input, SiLU/ReLU/LeakyReLU,
-    width ≤ :data:`MAX_WIDTH`."""
+    """Whether the kernel trains a config: Adam, float32/float64, one input, SiLU/ReLU/LeakyReLU,
+    width ≤ :data:`MAX_WIDTH`.
+
+    Args:
+        cfg: the experiment.
+    """
     return (cfg.optimizer == "adam" and cfg.dtype in ("float32", "float64") and cfg.dim == 1
             and cfg.activation in ACT_CODES and cfg.width <= MAX_WIDTH)
 
@@ -119,7 +127,11 @@ def _next_pow2(n: int) -> int:
 
 
 def group_widths(widths: Sequence[int]) -> dict[int, list[int]]:
-    """{BLOCK_N: the widths trained in that launch}, BLOCK_N ascending, widths in the given order."""
+    """{BLOCK_N: the widths trained in that launch}, BLOCK_N ascending, widths in the given order.
+
+    Args:
+        widths: the widths N.
+    """
     groups: dict[int, list[int]] = {}
     for w in widths:
         groups.setdefault(_next_pow2(w), []).append(w)
@@ -128,7 +140,11 @@ def group_widths(widths: Sequence[int]) -> dict[int, list[int]]:
 
 def bias_corrections(steps: int) -> torch.Tensor:
     """(steps, 2) float64: 1 - β1^t and √(1 - β2^t) for updates t = 1..steps, in Python floats as
-    ``torch.optim.Adam`` computes them (the kernel divides the learning rate by the first)."""
+    ``torch.optim.Adam`` computes them (the kernel divides the learning rate by the first).
+
+    Args:
+        steps: the updates.
+    """
     b1, b2 = triton_step.BETAS
     return torch.tensor([(1 - b1 ** t, (1 - b2 ** t) ** 0.5) for t in range(1, steps + 1)], dtype=torch.float64)
 

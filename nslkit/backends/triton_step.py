@@ -53,7 +53,11 @@ def interpreting() -> bool:
 
 
 def available(device_type: str) -> bool:
-    """Whether the kernel can run on ``device_type``: Triton on CUDA, or the interpreter on the CPU."""
+    """Whether the kernel can run on a device type: Triton on CUDA, or the interpreter on the CPU.
+
+    Args:
+        device_type: "cpu" or "cuda".
+    """
     if triton is None:
         return False
     return device_type == "cuda" or (device_type == "cpu" and interpreting())
@@ -64,7 +68,13 @@ def _next_pow2(n: int) -> int:
 
 
 def block_shape(width: int, points: int, dim: int) -> tuple[int, int, int]:
-    """(BLOCK_N, BLOCK_P, DP): the tile of hidden units × points, and D padded to a power of 2."""
+    """(BLOCK_N, BLOCK_P, DP): the tile of hidden units × points, and D padded to a power of 2.
+
+    Args:
+        width: N.
+        points: P.
+        dim: D.
+    """
     dp = _next_pow2(dim)
     block_p = min(_next_pow2(points), 128)
     block_n = min(_next_pow2(width), max(1, MAX_TILE // (block_p * dp)), 64)
@@ -77,6 +87,10 @@ def adam_schedule(steps: int, lr: float, lr_decay: float, lr_step: int, dtype: t
 
     Computed in Python floats exactly as ``torch.optim.Adam`` (single-tensor path) and
     ``StepLR`` do: the learning rate is multiplied by ``lr_decay`` every ``lr_step`` updates.
+
+    Args:
+        steps, lr, lr_decay, lr_step: as the fields of :class:`~nslkit.TrainConfig`.
+        dtype, device: of the returned tensor.
     """
     b1, b2 = BETAS
     rows, rate = [], lr
@@ -89,7 +103,13 @@ def adam_schedule(steps: int, lr: float, lr_decay: float, lr_step: int, dtype: t
 
 
 def adam_constants(points: int, negative_slope: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """The kernel's scalars, in the parameters' dtype (Triton would pass Python floats as float32)."""
+    """The kernel's scalars, in the parameters' dtype (Triton would pass Python floats as float32).
+
+    Args:
+        points: P.
+        negative_slope: LeakyReLU's slope.
+        dtype, device: of the returned tensor.
+    """
     b1, b2 = BETAS
     return torch.tensor([1 - b1, b2, 1 - b2, EPS, negative_slope, 2.0 / points], dtype=torch.float64).to(device, dtype)
 
@@ -97,9 +117,16 @@ def adam_constants(points: int, negative_slope: float, dtype: torch.dtype, devic
 def launch_step(params, moments1, moments2, x, y, scratch, loss, consts, schedule, t, activation: str) -> None:
     """One Adam step of every network, in place: params, moments (w, b, v, c each), loss (S,).
 
-    Shapes: w (S, N, D), b and v (S, N), c (S,); x (P, D), y (P,); scratch (S, P); consts from
-    :func:`adam_constants`, schedule from :func:`adam_schedule`, t a 0-d int64 step counter
-    (the update about to be made, 0-based) that the caller advances.
+    Args:
+        params: w (S, N, D), b and v (S, N), c (S,).
+        moments1, moments2: Adam's moments, shaped as ``params``.
+        x, y: (P, D) and (P,).
+        scratch: (S, P).
+        loss: (S,), written.
+        consts: from :func:`adam_constants`.
+        schedule: from :func:`adam_schedule`.
+        t: a 0-d int64 step counter (the update about to be made, 0-based) that the caller advances.
+        activation: σ.
     """
     if triton is None:
         raise RuntimeError("the triton backend needs the triton package (it comes with CUDA builds of torch)")

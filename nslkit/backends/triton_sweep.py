@@ -34,7 +34,11 @@ _SHARED = ("steps", "lr", "lr_decay", "lr_step", "dtype")
 
 
 def supports(cfg: TrainConfig) -> bool:
-    """Whether the kernel trains ``cfg``: Adam (any activation, dtype, input dimension and width)."""
+    """Whether the kernel trains ``cfg``: Adam (any activation, dtype, input dimension and width).
+
+    Args:
+        cfg: the experiment.
+    """
     return cfg.optimizer == "adam"
 
 

@@ -50,14 +50,16 @@ _C13_WORDS = {"x2": "obeys N^-1 quite well", "x3": "obeys N^-1 quite well", "tan
 
 
 def c13_matches(target: str, shape: shapes.CurveShape) -> bool | None:
-    """Does a curve match Appendix A's words for ``target``? Each phrase is a test on the
-    exponents and their intervals, by the one rule (:func:`~.findings.within`):
+    """Does a curve match Appendix A's words for a target: True, False or None (undecided)? Each
+    phrase is a test on the exponents and their intervals, by the one rule (:func:`~.findings.within`):
 
-    * "obey N^-1 quite well" (x², x³): |α − 1| ≤ tolerance over all widths;
-    * "tanh (early stage)": |α_early − 1| ≤ tolerance over the first three widths;
-    * "still decaying but seem to plateau" (x⁴, sin², exp(x²)): α > 0 over all widths, and
-      α_late < α_early;
+    * "obey N^-1 quite well" (x², x³): abs(α − 1) ≤ tolerance over all widths;
+    * "tanh (early stage)": abs(α_early − 1) ≤ tolerance over the first three widths;
+    * "still decaying but seem to plateau" (x⁴, sin², exp(x²)): α > 0 over all widths, α_late < α_early;
     * "already plateaued or even slightly increase" (the others): α_late ≤ tolerance.
+
+    Args:
+        target, shape: a unary target's name and its curve's :func:`~nslkit.analysis.shapes.curve_shape`.
     """
     o, e, l, tol = shape.overall, shape.early, shape.late, shape.tolerance
     if target in ("x2", "x3"):
@@ -77,11 +79,13 @@ def measure_c13(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000,
                 curves: Mapping[str, shapes.CurveShape] | None = None, **peaks_kw) -> Finding:
     """C13: per unary target, KDE modes at narrow and at the widest width, and the curve's shape.
 
-    Three criteria per target: ≥ 2 modes at some N ≤ 4, 1 mode at the widest N, and the curve
-    over N ≥ 10 as Appendix A's words say (``reading``, :data:`C13_READINGS`). ``curves``: the
-    shapes an earlier call of these sweeps found (its ``detail[t]["curve"]``), which neither the
-    reading nor the peak finder's ``peaks_kw`` change; None (default) fits them here
-    (bootstraps of ``n_boot`` resamples, most of the time this takes).
+    Criteria per target: ≥ 2 modes at some N ≤ 4, 1 at the widest N, the curve over N ≥ 10 as the words say.
+
+    Args:
+        sweeps, n_boot: {target: {width: Results}} of the unary targets; resamples of the curve fits.
+        reading: how the words are read, a key of :data:`C13_READINGS` (default "words").
+        curves: the shapes an earlier call found (``detail[t]["curve"]``); None fits them here (slow).
+        **peaks_kw: passed to the peak finder (:func:`~nslkit.analysis.peaks.find_peaks`).
     """
     if reading not in C13_READINGS:
         raise ValueError(f"unknown reading {reading!r}; valid readings: {', '.join(C13_READINGS)}")
@@ -135,10 +139,16 @@ def _c14_peaks_as_paper(target: str, modes: Mapping[int, int]) -> bool:
 
 
 def c14_power(sweep: Mapping[int, Results], trials: int = 100, rng: int = 0, **peaks_kw) -> dict[int, dict]:
-    """The peak finder's power at each width of a sweep: the mixture of log10 losses BIC fits
-    (:func:`~nslkit.analysis.peaks.fit_mixture`, the planted truth, with the separations our
-    data shows), its own number of modes, and the seeds needed to find that number in 80% of
-    samples ({width: {"modes", "needed", "rates"}}; needed None: not within 2000)."""
+    """The peak finder's power at each width of a sweep: the BIC mixture of log10 losses (the planted
+    truth, :func:`~nslkit.analysis.peaks.fit_mixture`), its modes, and the seeds needed to find them in 80%.
+
+    Args:
+        sweep, trials, rng: {width: Results}; as for :func:`~nslkit.analysis.peaks.recovery_rate`.
+        **peaks_kw: passed to the peak finder.
+
+    Returns:
+        ``{width: {"modes", "needed", "rates"}}``; "needed" is None when not within 2000.
+    """
     out = {}
     for w, r in sweep.items():
         mix = peaks.fit_mixture(r.train_mse, rng=rng)
@@ -153,10 +163,14 @@ def measure_c14(sweeps: Mapping[str, Mapping[int, Results]], n_boot: int = 1000,
     """C14: per product, where the histograms have several peaks, and its N^-1 range.
 
     Two criteria per product: the widths with ≥ 2 KDE modes are those of :data:`C14_MULTI`, and
-    some run of ≥ 3 consecutive widths has |α − 1| ≤ 0.25 (:func:`nslkit.shapes.n1_window`),
-    widths whose median loss is at least ``learnt_nothing`` · Var(y) left out. The peak criterion
-    is undecided (so the verdict can be "inconclusive") while the product has fewer seeds than the
-    peak finder needs at some width (``power``, from :func:`c14_power`; computed when None).
+    some run of ≥ 3 consecutive widths has abs(α − 1) ≤ 0.25 (:func:`nslkit.shapes.n1_window`).
+    The peak criterion is undecided while the product has fewer seeds than the peak finder needs.
+
+    Args:
+        sweeps, n_boot: {target: {width: Results}} of the products; resamples of the curve fits.
+        learnt_nothing: widths whose median loss is at least this times Var(y) are left out of the N^-1 range.
+        power: {target: :func:`c14_power`}; computed when None.
+        **peaks_kw: passed to the peak finder.
     """
     rows, crit = {}, []
     for t, sw in sweeps.items():
@@ -223,10 +237,17 @@ def _c15_count(p7: np.ndarray, losses: np.ndarray, criterion: str, space: str, c
 
 
 def c15_alternatives(width2: Results, max_clusters: int = 10, n_boot: int = 10, rng: int = 0) -> dict[str, Any]:
-    """How fragile C15's count is: clusters and algorithms under each reading (silhouette or BIC,
-    the PC plane or the 7-D parameters, the 1e-2 cut none/before/after), and the silhouette count
-    on ``n_boot`` bootstrap resamples of the networks (one mixture start each). A reading with too
-    few networks to cluster gives (None, None)."""
+    """How fragile C15's count is: clusters and algorithms under each reading (silhouette or BIC, PC plane
+    or 7-D parameters, the 1e-2 cut none/before/after), and on bootstrap resamples of the networks.
+
+    Args:
+        width2: the width-2 SiLU results.
+        max_clusters: as for :func:`~nslkit.analysis.algorithms.find_algorithms`.
+        n_boot, rng: bootstrap resamples (default 10) and their seed (default 0).
+
+    Returns:
+        ``{"table": {reading: (clusters, algorithms)}, "bootstrap": [(clusters, algorithms)]}``.
+    """
     p7 = algorithms.params7(width2.w, width2.b, width2.v, width2.c)
     losses = np.asarray(width2.train_mse)
     table = {}
@@ -256,10 +277,13 @@ def measure_c15(width2: Results, criterion: str = "silhouette", max_clusters: in
     """C15: PCA of the 7 parameters; clusters of a Gaussian mixture whose size ``criterion`` picks.
 
     Criteria: the neuron swap leaves PC1 in place and flips PC2 (cosines ≥ 0.9 and ≤ −0.9: the
-    picture is mirror-symmetric about PC1); 6 clusters and 4 algorithms (orbits of the swap), of
-    all networks as the paper counts them (``cut`` "none"; "before" and "after" apply the 1e-2 cut
-    before or after clustering). With ``alternatives`` the finding also says how the count moves
-    under the other readings and on bootstrap resamples (:func:`c15_alternatives`).
+    picture is mirror-symmetric about PC1); 6 clusters and 4 algorithms (orbits of the swap).
+
+    Args:
+        width2: the width-2 SiLU results.
+        criterion, max_clusters, space: as for :func:`~nslkit.analysis.algorithms.find_algorithms`.
+        cut: "none" (all networks, as the paper), "before" or "after" (the 1e-2 cut and clustering).
+        alternatives: also say how the count moves (:func:`c15_alternatives`).
     """
     p7 = algorithms.params7(width2.w, width2.b, width2.v, width2.c)
     pca = algorithms.parameter_pca(p7)
@@ -313,7 +337,11 @@ def _parts(description: str) -> set[str]:
 
 
 def algorithm_table(c15: Finding, x: np.ndarray) -> list[dict[str, Any]]:
-    """:func:`nslkit.analysis.algorithms.algorithm_table` of C15's algorithms below the loss cut."""
+    """:func:`nslkit.analysis.algorithms.algorithm_table` of C15's algorithms below the loss cut.
+
+    Args:
+        c15, x: the finding of :func:`measure_c15`; (P,) the training points.
+    """
     d = c15.detail
     return algorithms.algorithm_table(d["params7"], d["algorithms"].labels, d["losses"], d["orbits"], x)
 
@@ -322,8 +350,10 @@ def measure_c16(c15: Finding, x: np.ndarray) -> Finding:
     """C16: the four lowest-loss algorithms against the paper's: symmetric or not, and the parts
     of SiLU their neurons use (pre-activations over the training points ``x``).
 
-    Criteria: the symmetry pattern (symmetric, asymmetric, symmetric, asymmetric), and each
-    algorithm's neurons as :data:`C16_EXPECTED` describes (5 in all).
+    Criteria: the symmetry pattern, and each algorithm's neurons as :data:`C16_EXPECTED` says (5 in all).
+
+    Args:
+        c15, x: the finding of :func:`measure_c15`; (P,) the training points.
     """
     rows = algorithm_table(c15, x)[:4]
     pattern = len(rows) == 4 and all(r["symmetric"] == e[0] for r, e in zip(rows, C16_EXPECTED))
@@ -349,8 +379,11 @@ def measure_c16(c15: Finding, x: np.ndarray) -> Finding:
 C17_GOOD, C17_HALF, C17_RANK, C17_MINIMA, C17_MINIMA_TOL = 0.9, (0.3, 0.7), {10: 1, 30: 2, 50: 3}, (-1.6, 0.0, 1.6), 0.25
 
 def error_profile(res: Results, max_networks: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """(x (P,), profile (P,)): :func:`nslkit.analysis.disentangle.error_profile` of the first
-    ``max_networks`` networks of ``res`` on its training points."""
+    """(x (P,), profile (P,)): :func:`nslkit.analysis.disentangle.error_profile` on the training points.
+
+    Args:
+        res, max_networks: the results of one width; how many networks, the first ones.
+    """
     x, y = training_xy(res)
     k = min(max_networks, len(res.c))
     cfg = res.config
@@ -362,11 +395,11 @@ def measure_c17(nets: Mapping[int, Results], useless_fractions: Mapping[int, np.
                 spread: Mapping[str, Any] | None = None) -> Finding:
     """C17: pair every network's neurons, score the pairs, count independent tickets.
 
-    ``useless_fractions`` ({N: (S,) fractions}) replaces the measured fraction of useless pairs
-    at those widths (the robustness chapter passes it measured on active neurons only).
-    ``spread``: the numbers' ranges under other BLAS kernels and thread counts
-    (:func:`nslkit.paper.rounding.spread`, keyed by path such as "rank.30"), which the text then
-    shows instead of digits that rounding decides.
+    Args:
+        nets: {width: Results} of the networks to disentangle (widths 10, 30, 50, 1000).
+        useless_fractions: {N: (S,) fractions} replacing the measured useless fractions there.
+        spread: the numbers' ranges under other BLAS settings (:mod:`.rounding`, by path such as
+            "rank.30"), which the text shows instead of digits that rounding decides.
     """
     summary = {}
     for n, r in nets.items():
@@ -428,7 +461,9 @@ def measure_c18(width50: Results, width2: Results, finetune_steps: int = C18_FIN
                 finetune_lr: float = C18_FINETUNE_LR, spread: Mapping[str, Any] | None = None) -> Finding:
     """C18: distil a width-2 network from every width-50 network; compare with trained width 2.
 
-    ``spread``: as for :func:`measure_c17` (paths such as "median", "best", "ratio_ci.0").
+    Args:
+        width50, width2, finetune_steps, finetune_lr: the SiLU results; the fine-tuning's steps, lr.
+        spread: as for :func:`measure_c17` (paths such as "median", "best", "ratio_ci.0").
     """
     x, y = training_xy(width50)
     cfg = width50.config

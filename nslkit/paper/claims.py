@@ -1,5 +1,5 @@
-"""The claims ledger's public face (``nslkit.claims``): each paper claim (C1-C18 of CLAIMS.md),
-our measurement and a verdict.
+"""The claims ledger's public face (``nslkit.claims``): each paper claim (C1-C18 of the book's
+claims page, book/claims.md), our measurement and a verdict.
 
 Each ``measure_cN`` takes results (or nothing, for the mathematical claims), runs the analysis
 and returns a :class:`Finding`: our value with its uncertainty, the scale it was measured at,
@@ -10,6 +10,18 @@ shows the one stored finding, and the ledger is generated from results, never ty
 Where the pieces live: the records and the grading rule in :mod:`.findings`, the main text's
 claims (C1-C12) in :mod:`.sections`, the appendices' (C13-C18) in :mod:`.appendices`, the
 objects they share in :mod:`.tickets`, and the store reading in :mod:`.ledger`.
+
+Example:
+    A claim, and a measurement that needs no stored results (C4 is exact mathematics, a check):
+
+    >>> import nslkit as nk
+    >>> nk.claims.CLAIMS["C1"].where, nk.claims.CLAIMS["C1"].chapter
+    ('Fig. 1c', '01_scaling_law')
+    >>> finding = nk.claims.measure_c4()
+    >>> finding.verdict, finding.kind, finding.numbers["x_star"] < 0  # the footnote's x* lost its sign
+    ('reproduced', 'check', True)
+
+    ``nk.claims.ledger_table()`` measures every claim on the committed results (it never trains).
 """
 from __future__ import annotations
 

@@ -136,14 +136,23 @@ def _bench_rows(folders: Iterable[Path]) -> list[Sample]:
 
 def samples(stores: Sequence[Store], bench_folders: Sequence[str | Path]) -> list[Sample]:
     """Every measurement of ``stores`` (their stored runs; a store listed twice counts once) and of
-    the bench tables in ``bench_folders``, in a fixed order."""
+    the bench tables in ``bench_folders``, in a fixed order.
+
+    Args:
+        stores: the results stores whose runs' provenance records wall times.
+        bench_folders: folders of bench tables (``python -m nslkit bench``).
+    """
     unique = list({str(st.root.resolve()): st for st in stores}.values())
     folders = list(dict.fromkeys(Path(f).resolve() for f in bench_folders))
     return _stored_runs(unique) + _bench_rows(folders)
 
 
 def gpu_name(measured: Sequence[Sample]) -> str | None:
-    """The GPU with the most measurements ("cuda: NVIDIA H200"), or None without any."""
+    """The GPU with the most measurements ("cuda: NVIDIA H200"), or None without any.
+
+    Args:
+        measured: the measurements (:func:`samples`).
+    """
     counts: dict[str, int] = {}
     for s in measured:
         if s.kind != "cpu":
@@ -154,7 +163,13 @@ def gpu_name(measured: Sequence[Sample]) -> str | None:
 def planned_backend(cfg: TrainConfig, seeds: int, kind: str) -> str:
     """The backend "auto" would train a chunk of ``seeds`` networks of ``cfg`` with on ``kind``
     ("cpu" or a GPU), asking nothing of this machine (nothing is compiled); L-BFGS:
-    "scipy-lbfgsb", as its provenance names it."""
+    "scipy-lbfgsb", as its provenance names it.
+
+    Args:
+        cfg: the experiment.
+        seeds: the networks in the chunk.
+        kind: "cpu" or a GPU's name.
+    """
     if cfg.optimizer == "lbfgs":
         return "scipy-lbfgsb"
     device = torch.device("cpu" if kind == "cpu" else "cuda")
@@ -163,7 +178,15 @@ def planned_backend(cfg: TrainConfig, seeds: int, kind: str) -> str:
 
 def cost(cfg: TrainConfig, seeds: int, kind: str, threads: int, measured: Sequence[Sample]) -> Cost | None:
     """Seconds to train ``seeds`` networks of ``cfg`` (its width) on ``kind`` with ``threads``
-    threads (a GPU: 1), from the measurements most like it; None when none used its backend there."""
+    threads (a GPU: 1), from the measurements most like it; None when none used its backend there.
+
+    Args:
+        cfg: the experiment, at its width.
+        seeds: the networks to train.
+        kind: "cpu" or a GPU's name.
+        threads: CPU threads (a GPU: 1).
+        measured: the measurements (:func:`samples`).
+    """
     chunk = min(seeds, CHUNK_SIZE)
     backend = planned_backend(cfg, chunk, kind)
     pool = [s for s in measured if s.kind == kind and s.backend == backend]

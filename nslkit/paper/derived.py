@@ -37,11 +37,19 @@ _PKG = Path(__file__).resolve().parent.parent
 
 
 def source(entry: str) -> bytes:
-    """The code an entry of ``code`` names, as what runs: a source file (a path relative to the
-    nslkit package, e.g. ``"analysis/limits.py"``), or one top-level function or class of it
-    (``"paper/optimum.py:polished"``), so that editing the rest of that file changes no key. The
-    code is read through :mod:`ast` with its docstrings left out and written back by
-    :func:`ast.unparse`, so that documentation, comments and layout change no key either."""
+    """The code an entry of ``code`` names, as what runs.
+
+    The code is read through :mod:`ast` with its docstrings left out and written back by
+    :func:`ast.unparse`, so that documentation, comments and layout change no key.
+
+    Args:
+        entry: a source file (a path relative to the nslkit package, e.g.
+            ``"analysis/limits.py"``), or one top-level function or class of it
+            (``"paper/optimum.py:polished"``), so that editing the rest of that file changes no key.
+
+    Raises:
+        ValueError: when the file has no such function or class.
+    """
     rel, _, name = entry.partition(":")
     tree = ast.parse((_PKG / rel).read_bytes())
     if name:
@@ -61,7 +69,11 @@ def source(entry: str) -> bytes:
 
 
 def code_digest(code: Iterable[str]) -> str:
-    """SHA-256 of the code entries ``code`` (:func:`source`), with their names."""
+    """SHA-256 of some code entries with their names.
+
+    Args:
+        code: entries as :func:`source` takes them.
+    """
     h = hashlib.sha256()
     for entry in sorted(code):
         h.update(entry.encode() + source(entry))
@@ -71,7 +83,11 @@ def code_digest(code: Iterable[str]) -> str:
 def legacy_source(entry: str) -> bytes:
     """The code an entry of ``code`` named before keys left out documentation (release 1.0.0 to
     issue 35): a file's bytes, or a function's source segment. Only :func:`derived_result` uses it,
-    to recognise a record made then from code that has not changed since."""
+    to recognise a record made then from code that has not changed since.
+
+    Args:
+        entry: a source file or one of its functions, as for :func:`source`.
+    """
     rel, _, name = entry.partition(":")
     text = (_PKG / rel).read_bytes()
     if not name:
@@ -83,8 +99,14 @@ def legacy_source(entry: str) -> bytes:
 
 
 def derived_key(name: str, inputs: Iterable[Results | str], code: Iterable[str], read=None) -> str:
-    """SHA-256 of the name, the inputs (a run's experiment key and seeds, or a string) and the
-    code ``code`` (source files or their functions, read by ``read``: :func:`source` by default)."""
+    """The key of a derived result: SHA-256 of its name, inputs and code.
+
+    Args:
+        name: the derived result's name.
+        inputs: Results (each counts by its experiment key, width and seeds) or strings.
+        code: source files or their functions (:func:`source`).
+        read: how code is read (default :func:`source`; :func:`legacy_source` for old keys).
+    """
     read = source if read is None else read
     h = hashlib.sha256(name.encode())
     for x in inputs:
@@ -107,7 +129,11 @@ def code_closure(*entries: str) -> list[str]:
     ``"paper/sections.py"``) import, directly or through each other, themselves included: the
     ``code`` of a result that runs their functions, so that it is recomputed when any code it may
     run changes and not when unrelated code does. Imports are read with :mod:`ast`; only
-    nslkit's own modules are followed."""
+    nslkit's own modules are followed.
+
+    Args:
+        *entries: source files, paths relative to the package.
+    """
     seen: set[str] = set()
     todo = list(entries)
     while todo:
@@ -140,8 +166,14 @@ def _module_file(stem: Path) -> Path | None:
 def derived_result(name: str, inputs: Iterable[Results | str], compute: Callable[[], Any] | None,
                    code: Iterable[str] | None = None, store: Store | str | os.PathLike | None = None,
                    recompute: bool = False) -> Any:
-    """:func:`derived` under the key :func:`derived_key` (``name``, ``inputs``, ``code``), where
-    ``code`` defaults to :func:`claims_code`; the file records ``code`` and its digest."""
+    """:func:`derived` under the key :func:`derived_key`; the file records the code and its digest.
+
+    Args:
+        name, inputs: as for :func:`derived_key`.
+        compute: makes the result (JSON-able); None only reads.
+        code: as for :func:`derived_key`; default :func:`claims_code`.
+        store, recompute: as for :func:`derived`.
+    """
     code = sorted(claims_code() if code is None else code)
     inputs = list(inputs)
     return derived(name, derived_key(name, inputs, code), compute, store, recompute,
@@ -151,13 +183,22 @@ def derived_result(name: str, inputs: Iterable[Results | str], compute: Callable
 
 def derived(name: str, key: str, compute: Callable[[], Any] | None, store: Store | str | os.PathLike | None = None,
             recompute: bool = False, code: dict | None = None, legacy: Callable[[], str] | None = None) -> Any:
-    """The stored result ``name`` if its key is ``key``; else ``compute()`` (JSON-able), saved
-    with its provenance (when the store's folder is writable) and returned. ``compute=None``
-    only reads: None when the result is not stored under ``key``. ``code``: the source files the
-    key read and their digest, recorded in the file (added to a matching file made before it was).
-    ``legacy``: the key the same inputs and code had under the earlier way of reading code
-    (:func:`legacy_source`); a record stored under it was made by the code that runs now, and is
-    kept under ``key`` (its data untouched, ``"rekeyed"`` noting when)."""
+    """The stored result ``name`` if its key is ``key``; else ``compute()``, saved with its
+    provenance (when the store's folder is writable) and returned.
+
+    Args:
+        name: the result's name; the file is ``<store>/derived/<name>.json``.
+        key: the key it must be stored under.
+        compute: makes the result (JSON-able); None only reads, and gives None when the result
+            is not stored under ``key``.
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        recompute: compute it again even when it is stored.
+        code: the source files the key read and their digest, recorded in the file (added to a
+            matching file made before it was).
+        legacy: the key the same inputs and code had under the earlier way of reading code
+            (:func:`legacy_source`); a record stored under it was made by the code that runs
+            now, and is kept under ``key`` (its data untouched, ``"rekeyed"`` noting when).
+    """
     st = store if isinstance(store, Store) else Store(store)
     path = st.root / "derived" / f"{name}.json"
     if not recompute and path.exists():
@@ -194,8 +235,15 @@ def _write_json(path: Path, record: dict) -> None:
 
 
 def code_status(record: dict) -> str:
-    """"current" when the source files a derived record's key read are unchanged, "stale" when
-    one changed (or is gone), "unknown" for a record made before files were recorded."""
+    """Whether a derived record was made by the present code.
+
+    Args:
+        record: a derived result's file, as read.
+
+    Returns:
+        "current" when the source files its key read are unchanged, "stale" when one changed
+        (or is gone), "unknown" for a record made before files were recorded.
+    """
     code = record.get("code")
     if not code:
         return "unknown"
@@ -206,7 +254,11 @@ def code_status(record: dict) -> str:
 
 
 def stored_derived(store: Store | str | os.PathLike | None = None) -> dict[str, dict]:
-    """{name: {"status": :func:`code_status`, "provenance": …}} of every derived result in the store."""
+    """{name: {"status": :func:`code_status`, "provenance": …}} of every derived result in a store.
+
+    Args:
+        store: the results store (default :func:`nslkit.default_results_dir`).
+    """
     st = store if isinstance(store, Store) else Store(store)
     out = {}
     root = st.root / "derived"

@@ -1,5 +1,5 @@
-"""The claims ledger's records: each paper claim (C1-C18 of CLAIMS.md), our finding, and the one
-rule by which criteria become a verdict.
+"""The claims ledger's records: each paper claim (C1-C18 of the book's claims page,
+book/claims.md), our finding, and the one rule by which criteria become a verdict.
 
 A :class:`Finding` is our measurement of one claim: its value with its uncertainty, the scale it
 was measured at, its criteria and the verdict they give. Each :class:`Criterion` says whether it
@@ -41,14 +41,15 @@ KINDS = ("evidence", "check")
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of CLAIMS.md: its ID, where the paper makes it, what it says, our chapter."""
+    """One claim of the book's claims page (book/claims.md)."""
 
-    id: str
-    where: str
-    statement: str
-    chapter: str
+    id: str  #: "C1" to "C18"
+    where: str  #: where the paper makes it, e.g. "Fig. 1c"
+    statement: str  #: what it says, in one line
+    chapter: str  #: the book's chapter that measures it, e.g. "01_scaling_law"
 
 
+#: The paper's claims C1-C18 by ID, in order (the book's claims page restates them in full).
 CLAIMS: dict[str, Claim] = {c.id: c for c in [
     Claim("C1", "Fig. 1c", "SiLU: median MSE ∝ N^-α with α ≈ 1 over N = 10..50.", "01_scaling_law"),
     Claim("C2", "Fig. 1c", "LeakyReLU: the loss first falls like N^-4, then slows to about N^-1.", "01_scaling_law"),
@@ -208,13 +209,31 @@ class Finding:
 
 
 def pending(claim: str, why: str) -> Finding:
-    """A claim not measured yet, and why."""
+    """A claim not measured yet, and why.
+
+    Args:
+        claim: the claim's ID, e.g. "C5".
+        why: what is missing.
+    """
     return Finding(claim, f"pending: {why}", (), "")
 
 
 def within(x: float, ci: tuple[float, float] | None = None, lo: float = -math.inf, hi: float = math.inf) -> bool | None:
-    """The one rule for a threshold: is x in [lo, hi]? With a 95% interval ci: True when all of
-    it lies inside, False when none of it does, None (undecided) when it straddles a bound."""
+    """The one rule for a threshold: is x in [lo, hi]?
+
+    Args:
+        x: the measured value.
+        ci: its 95% interval, or None for an exact number.
+        lo, hi: the bounds (default unbounded).
+
+    Returns:
+        Without ``ci``, whether x lies in [lo, hi]. With it, True when all of the interval lies
+        inside, False when none of it does, None (undecided) when it straddles a bound.
+
+    Example:
+        >>> within(1.05, (1.02, 1.08), lo=0.75, hi=1.25), within(0.9, (0.6, 1.2), lo=0.75)
+        (True, None)
+    """
     if ci is None:
         return bool(lo <= x <= hi)
     a, b = ci
@@ -226,14 +245,25 @@ def within(x: float, ci: tuple[float, float] | None = None, lo: float = -math.in
 
 
 def all_of(outcomes) -> bool | None:
-    """Three-valued AND: False if any is False, else None if any is undecided, else True."""
+    """Three-valued AND: False if any is False, else None if any is undecided, else True.
+
+    Args:
+        outcomes: True, False or None each.
+    """
     outcomes = list(outcomes)
     return False if False in outcomes else None if None in outcomes else True
 
 
 def seeds_to_decide(x: float, ci: tuple[float, float], bounds: Sequence[float], seeds: int) -> int:
-    """About how many seeds would shrink the interval of x (now ``ci`` at ``seeds``) clear of the
-    nearest of ``bounds``, the interval narrowing as 1/√seeds; at least twice ``seeds``."""
+    """About how many seeds would shrink an interval clear of the nearest bound, the interval
+    narrowing as 1/√seeds; at least twice ``seeds``.
+
+    Args:
+        x: the measured value.
+        ci: its interval now.
+        bounds: the criterion's bounds.
+        seeds: the seeds it was measured on.
+    """
     half = (ci[1] - ci[0]) / 2
     gap = min(abs(x - b) for b in bounds)
     if gap == 0:
@@ -242,7 +272,20 @@ def seeds_to_decide(x: float, ci: tuple[float, float], bounds: Sequence[float], 
 
 
 def verdict_of(criteria: Sequence[Criterion], partly_at: float | None = None) -> tuple[str, tuple[str, str]]:
-    """(verdict, (worst, best)): the criteria's verdict by the rule of this module."""
+    """The criteria's verdict by the rule of this module.
+
+    Args:
+        criteria: the criteria a finding applies.
+        partly_at: as for :func:`grade`.
+
+    Returns:
+        (verdict, (worst, best)), undecided criteria resolved both ways; "inconclusive" when
+        worst and best differ.
+
+    Example:
+        >>> verdict_of([Criterion("α ≥ 3", True), Criterion("α_late ≈ 1", None)])
+        ('inconclusive', ('partly reproduced', 'reproduced'))
+    """
     met = sum(c.outcome is True for c in criteria)
     open_ = sum(c.outcome is None for c in criteria)
     worst, best = grade(met, len(criteria), partly_at), grade(met + open_, len(criteria), partly_at)
@@ -250,9 +293,24 @@ def verdict_of(criteria: Sequence[Criterion], partly_at: float | None = None) ->
 
 
 def grade(passes: int, total: int, partly_at: float | None = None) -> str:
-    """The verdict of a finding that met ``passes`` of its ``total`` criteria: all of them,
-    "reproduced"; at least the fraction ``partly_at`` of them (default: any), "partly
-    reproduced"; fewer, "not reproduced"."""
+    """The verdict of a finding from how many of its criteria it met.
+
+    Args:
+        passes: criteria met.
+        total: criteria applied, ≥ 1.
+        partly_at: the fraction of criteria that makes "partly reproduced" (None: any).
+
+    Returns:
+        "reproduced" for all of them, "partly reproduced" for at least ``partly_at`` of them,
+        "not reproduced" for fewer.
+
+    Raises:
+        ValueError: unless 0 ≤ passes ≤ total and total ≥ 1.
+
+    Example:
+        >>> grade(3, 3), grade(1, 3), grade(1, 3, partly_at=0.5), grade(0, 3)
+        ('reproduced', 'partly reproduced', 'not reproduced', 'not reproduced')
+    """
     if not 0 <= passes <= total or total < 1:
         raise ValueError(f"passes must lie in [0, total] with total ≥ 1, got {passes} of {total}")
     if passes == total:
@@ -263,25 +321,46 @@ def grade(passes: int, total: int, partly_at: float | None = None) -> str:
 
 
 def scale_of(results: Mapping[int, Results] | Results) -> str:
-    """The scale label (seeds × steps, dtype) of a result, or of the first of a sweep."""
+    """The scale label (seeds × steps, dtype) of a result, or of the first of a sweep.
+
+    Args:
+        results: one Results, or a sweep {width: Results}.
+    """
     r = results if isinstance(results, Results) else next(iter(results.values()))
     return scale_label(r.config)
 
 
 def losses_at(results: Mapping[int, Results], widths) -> list[np.ndarray]:
-    """The final training losses (S,) at each of ``widths``."""
+    """The final training losses (S,) at each width.
+
+    Args:
+        results: a sweep {width: Results}.
+        widths: the widths to take, in order.
+    """
     return [np.asarray(results[w].train_mse) for w in widths]
 
 
 def fmt_ci(x: float, ci: tuple[float, float], digits: int = 2) -> str:
-    """``x [lo, hi]`` with ``digits`` decimals."""
+    """A value and its interval as text, ``x [lo, hi]``.
+
+    Args:
+        x: the value.
+        ci: (lo, hi).
+        digits: decimals (default 2).
+    """
     return f"{x:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 
 def fmt_spread(x: float, fmt: str, spread: Sequence[float] | None = None) -> str:
     """``x`` formatted with ``fmt``, or, where ``spread`` = (lo, hi) holds the values the same
     computation gave under other BLAS kernels and thread counts (:mod:`.rounding`) and the two
-    ends format differently, "lo to hi": a number never shows digits that rounding decides."""
+    ends format differently, "lo to hi": a number never shows digits that rounding decides.
+
+    Args:
+        x: the number.
+        fmt: a format spec, such as ".2f".
+        spread: (lo, hi), the values under other BLAS kernels and thread counts, or None.
+    """
     def f(v):
         return format(int(v) if fmt.endswith("d") else v, fmt)
 
@@ -293,9 +372,19 @@ def fmt_spread(x: float, fmt: str, spread: Sequence[float] | None = None) -> str
 
 def sensitivity(measure: Callable[..., Finding], alternatives: Mapping[str, Mapping[str, Any]], *args,
                 **kwargs):
-    """The verdict of ``measure(*args, **kwargs, **alternative)`` under each named alternative
-    (a choice made after the data was seen, and its rivals), as a pandas DataFrame with one row
-    each: the alternative, the verdict, the criteria met, and our value."""
+    """The verdict of a measurement under each named alternative (a choice made after the data
+    was seen, and its rivals).
+
+    Args:
+        measure: a ``measure_cN`` function.
+        alternatives: {name: keyword arguments of ``measure``}.
+        *args: passed to every call, ``measure(*args, **kwargs, **alternative)``.
+        **kwargs: likewise.
+
+    Returns:
+        A pandas DataFrame with one row per alternative, with the verdict, the criteria met and
+        our value.
+    """
     import pandas as pd
 
     rows = []
@@ -308,7 +397,11 @@ def sensitivity(measure: Callable[..., Finding], alternatives: Mapping[str, Mapp
 
 
 def table(findings: list[Finding]):
-    """The ledger as a pandas DataFrame, one row per claim."""
+    """The ledger as a pandas DataFrame, one row per claim (:meth:`Finding.row`).
+
+    Args:
+        findings: one :class:`Finding` per claim.
+    """
     import pandas as pd
 
     return pd.DataFrame([f.row() for f in findings]).set_index("claim")

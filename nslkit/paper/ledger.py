@@ -50,8 +50,17 @@ def _digest_of(value: Any) -> str:
 
 
 def inputs_digest(measure: Callable[..., Finding], *args, **kwargs) -> str:
-    """SHA-256 of ``measure``'s name and its arguments, bound to its signature with the defaults
-    filled in (so that ``f(x)`` and ``f(x, n_boot=1000)`` name one measurement)."""
+    """SHA-256 of a measurement's name and its arguments, bound to its signature with the defaults
+    filled in (so that ``f(x)`` and ``f(x, n_boot=1000)`` name one measurement).
+
+    Args:
+        measure: one of :data:`MEASURES`.
+        *args, **kwargs: its arguments; a stored run counts by its experiment key, width and
+            seeds, not by its arrays.
+
+    Returns:
+        The hex digest.
+    """
     bound = inspect.signature(measure).bind(*args, **kwargs)
     bound.apply_defaults()
     h = hashlib.sha256(measure.__name__.encode())
@@ -97,7 +106,23 @@ def measured(measure: Callable[..., Finding], *args, store: Store | str | os.Pat
     the finding is made with that ``spread``, so its text shows ranges where rounding decides
     the digits; ``rounding_spread=False`` skips that (a smoke run: eight more measurements
     would cost more than they tell). Where the store cannot be written the finding is returned,
-    not kept.
+    not kept. A construction (no stored runs among the arguments: C3, C4) is measured each time,
+    never kept.
+
+    Args:
+        measure: one of :data:`MEASURES`.
+        *args, **kwargs: its arguments.
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        recompute: measure again even when the finding is kept.
+        rounding_spread: False to measure a claim of :data:`.rounding.SENSITIVE` once, without
+            its spread across BLAS settings.
+
+    Returns:
+        The :class:`~nslkit.paper.findings.Finding`, as kept.
+
+    Raises:
+        ValueError: when ``measure`` is not one of :data:`MEASURES`.
+        RuntimeError: when a sensitive claim's verdict depends on the BLAS setting.
     """
     cid = _claim(measure)
     if not _reads_runs((args, kwargs)):  # a construction (C3, C4): nothing stored to key on, cheap
@@ -140,8 +165,15 @@ def _key(kind: str, digest: str, code: list[str]) -> str:
 
 
 def stored_inputs(scales=_SCALES, store: str | os.PathLike | None = None) -> dict[str, Any]:
-    """What the ledger measures, loaded (never trained) at the largest of ``scales`` that holds it:
-    {"silu", "leaky", "wide", "unary", "products", "nets", "c11"}, None where nothing is stored."""
+    """What the ledger measures, loaded (never trained) at the largest scale that holds it.
+
+    Args:
+        scales: the scales to try, largest first.
+        store: the results store (default :func:`nslkit.default_results_dir`).
+
+    Returns:
+        {"silu", "leaky", "wide", "unary", "products", "nets", "c11"}, None where nothing is stored.
+    """
     def sweep_at(activation: str, scale: str) -> dict[int, Results]:
         try:  # with the extra widths we add, when they are stored
             return main_sweep(scale, activation, SWEEP_WIDTHS, store=store, train=False)
@@ -167,8 +199,17 @@ def ledger(scales=_SCALES, store: str | os.PathLike | None = None, inputs: dict[
     through :func:`measured` (so read from the store when it was measured before).
 
     Never trains. A claim whose results are stored at none of ``scales`` is "pending".
-    ``inputs``: :func:`stored_inputs`, when already loaded. ``rounding_spread``: as for
-    :func:`measured` (False: the sensitive claims measured once, without their spread).
+
+    Args:
+        scales: the scales to try, largest first (default "paper", "cpu", "cpu-small").
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        inputs: :func:`stored_inputs`, when already loaded.
+        recompute: measure every claim again even when its finding is kept.
+        rounding_spread: as for :func:`measured` (False: the sensitive claims measured once,
+            without their spread).
+
+    Returns:
+        One :class:`~nslkit.paper.findings.Finding` per claim, in order.
     """
     d = inputs or stored_inputs(scales, store)
     silu, leaky, wide, unary, products, nets = (d[k] for k in ("silu", "leaky", "wide", "unary", "products", "nets"))
@@ -203,7 +244,12 @@ def ledger(scales=_SCALES, store: str | os.PathLike | None = None, inputs: dict[
 
 def ledger_table(scales=_SCALES, store: str | os.PathLike | None = None, recompute: bool = False):
     """The ledger as a pandas DataFrame, one row per claim (:meth:`Finding.row`), from the
-    stored findings (:func:`ledger`)."""
+    stored findings (:func:`ledger`).
+
+    Args:
+        scales, store: as for :func:`ledger`.
+        recompute: measure every claim again even when its finding is kept.
+    """
     import pandas as pd
 
     return pd.DataFrame([f.row() for f in ledger(scales, store, recompute=recompute)]).set_index("claim")
@@ -211,9 +257,16 @@ def ledger_table(scales=_SCALES, store: str | os.PathLike | None = None, recompu
 
 def stored_power(sweep: dict[int, Results], store: str | os.PathLike | None = None, recompute: bool = False,
                  **kwargs) -> dict[int, dict]:
-    """:func:`~nslkit.paper.appendices.c14_power` of ``sweep`` (minutes of mixture sampling), kept as
+    """:func:`~nslkit.paper.appendices.c14_power` of a sweep (minutes of mixture sampling), kept as
     a derived result beside the runs and recomputed only when the runs or the code of the peak
-    finder change. ``kwargs`` go to ``c14_power``."""
+    finder change.
+
+    Args:
+        sweep: {width: Results} of one product target.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+        **kwargs: passed to ``c14_power``.
+    """
     first = next(iter(sweep.values())).config
     name = f"c14_power_{first.target}_{first.activation}_{len(first.seeds)}"
     code = ["paper/appendices.py:c14_power", "analysis/peaks.py"]

@@ -81,7 +81,12 @@ FINDER_RECORD = (0, 10, 30, 100, 300, 1000, 3000)
 def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]]:
     """Every training run of the chapter, stage → {name: (config, widths)}. Stages: "long" (α(t)
     to :data:`LONG_STEPS`), "map" (the optimiser map, 50,000 steps each) and "budget" (α(T): the
-    schedule stretched to each of :data:`BUDGETS`, in ascending order, on a log curve grid)."""
+    schedule stretched to each of :data:`BUDGETS`, in ascending order, on a log curve grid).
+
+    Args:
+        scale: "full", the committed runs; or "smoke", the same questions on 4 seeds and a few
+            hundred steps, for tests.
+    """
     if scale == "full":
         long_cfg = scale_config("cpu", seeds=LONG_SEEDS, steps=LONG_STEPS, target="x2", activation="silu")
         base = scale_config("cpu", seeds=MAP_SEEDS, target="x2", activation="silu")
@@ -106,9 +111,15 @@ def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[in
 
 
 def load(stage: str, scale: str = "full", store=None, train: bool = False) -> dict[str, dict[int, Results]]:
-    """The runs of one stage of :func:`runs`, {name: {width: Results}}. Without ``train`` a width
-    not (yet) stored is left out, and a run with none stored is an empty dict; with it, what is
-    missing is trained."""
+    """The runs of one stage of :func:`runs`, {name: {width: Results}}.
+
+    Args:
+        stage: "long", "map" or "budget".
+        scale: as for :func:`runs`.
+        store: the results store.
+        train: train what is missing; without it a width not (yet) stored is left out, and a
+            run with none stored is an empty dict.
+    """
     out = {}
     for name, (cfg, widths) in runs(scale)[stage].items():
         out[name] = {}
@@ -134,7 +145,16 @@ def stored_part(cfg: TrainConfig, width: int, store=None) -> Results | None:
 
 
 def map_label(cfg: TrainConfig) -> str:
-    """The optimiser of ``cfg`` in words, e.g. "Adam, lr 0.01 × 0.2 every 10,000 steps"."""
+    """The optimiser of a config in words.
+
+    Args:
+        cfg: the experiment.
+
+    Example:
+        >>> from nslkit import TrainConfig
+        >>> map_label(TrainConfig()), map_label(TrainConfig(optimizer="sgd", lr_decay=1.0))
+        ('Adam, lr 0.01 × 0.2 every 10,000 steps', 'SGD, momentum 0.9, lr 0.01, constant')
+    """
     schedule = f" × {cfg.lr_decay:g} every {cfg.lr_step:,} steps" if cfg.lr_decay != 1 else ", constant"
     if cfg.optimizer == "lbfgs":
         return f"L-BFGS (float64, full batch, ≤ {cfg.steps:,} iterations)"
@@ -157,12 +177,25 @@ def _polish_record(p: polish.Stationary, cfg: TrainConfig, v_before) -> dict:
 
 def polished(name: str, sweep: Mapping[int, Results], networks: int, max_iter: int = RECORD[-1], store=None,
              recompute: bool = False, train: bool = True) -> dict[int, dict]:
-    """The first ``networks`` SiLU networks of each width of ``sweep`` polished to a stationary point
-    (:func:`~nslkit.analysis.polish.polish_silu`, at most ``max_iter`` iterations, the loss kept
-    after each of :data:`RECORD`), one derived result per width, "<name>_N<width>":
-    {width: {"before", "after", "test_after", "v_max_before", "v_max_after", "grad_norm", "iterations",
-    "status", "record", "trace", "rtol", "atol"}}. Without ``train`` (polishing is training of a kind), a width whose
-    result is not stored is left out instead of computed."""
+    """SiLU networks polished to a stationary point (:func:`~nslkit.analysis.polish.polish_silu`,
+    the loss kept after each of :data:`RECORD` iterations), one derived result per width,
+    "<name>_N<width>".
+
+    Args:
+        name: the derived results' name.
+        sweep: {width: Results} of SiLU networks.
+        networks: how many networks per width, the first ones.
+        max_iter: at most this many iterations.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+        train: compute what is not kept; without it (polishing is training of a kind) a width
+            whose result is not stored is left out.
+
+    Returns:
+        ``{width: record}``, each record a dict of "before", "after", "test_after",
+        "v_max_before", "v_max_after", "grad_norm", "iterations", "status", "record", "trace",
+        "rtol" and "atol".
+    """
     first = next(iter(sweep.values())).config
     if first.activation != "silu":
         raise ValueError(f"polished takes SiLU networks; got {first.activation!r} (LeakyReLU: knot_polished)")
@@ -187,9 +220,17 @@ def construction_polished(cfg: TrainConfig, widths, max_iter: int = RECORD[-1], 
                           recompute: bool = False, train: bool = True,
                           name: str = "minima_construction") -> dict[int, dict]:
     """:func:`~nslkit.analysis.approximation.silu_construction` at each width on the training points
-    of ``cfg``, polished as :func:`polished` does, as the derived result "minima_construction":
-    {width: record}; without ``train``, {} when it is not stored. ``name``: another name for a
-    chapter at another scale than the committed one, so as not to replace the committed result."""
+    of a config, polished as :func:`polished` does, as the derived result "minima_construction":
+    {width: record}.
+
+    Args:
+        cfg: the experiment whose training points to fit.
+        widths: the widths.
+        max_iter, store, recompute: as for :func:`polished`.
+        train: compute it when it is not kept; without it, {} then.
+        name: another name for a chapter at another scale than the committed one, so as not to
+            replace the committed result.
+    """
     def compute():
         x, y = (t.numpy() for t in training_data(cfg))
         out = {}
@@ -210,9 +251,16 @@ def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recom
     """LeakyReLU (or ReLU) networks polished in function space: each network is a continuous
     piecewise-linear function with kinks at −b_i/w_i, and the free-knot least squares fit
     started from those kinks (:func:`~nslkit.analysis.approximation.polish_knots`) is the lowest loss
-    near it. The first ``networks`` networks per width, as the derived result
-    "minima_knots_<activation>": {width: {"before", "after", "kinks_inside"}}; without ``train``,
-    {} when it is not stored."""
+    near it. As the derived result "minima_knots_<activation>": {width: {"before", "after",
+    "kinks_inside"}}.
+
+    Args:
+        sweep: {width: Results} of LeakyReLU (or ReLU) networks.
+        networks: how many networks per width, the first ones.
+        store, recompute: as for :func:`polished`.
+        train: compute it when it is not kept; without it, {} then.
+        name: another name than "minima_knots_<activation>".
+    """
     first = next(iter(sweep.values())).config
 
     def compute():
@@ -237,7 +285,16 @@ def knot_polished(sweep: Mapping[int, Results], networks: int, store=None, recom
 
 def alpha_series(sweep: Mapping[int, Results], widths=SCALING_WIDTHS, n_boot: int = 200) -> dict[str, np.ndarray]:
     """α of the median loss against width at every sampled step of the stored curves, with its
-    bootstrap interval over seeds: {"steps" (K,), "alpha" (K,), "lo" (K,), "hi" (K,), "medians" (W, K)}."""
+    bootstrap interval over seeds.
+
+    Args:
+        sweep: {width: Results} with loss curves.
+        widths: the widths to fit, those of ``sweep`` among them (default 10..50).
+        n_boot: bootstrap resamples at each step (default 200).
+
+    Returns:
+        {"steps" (K,), "alpha" (K,), "lo" (K,), "hi" (K,), "medians" (W, K), "widths" (W,)}.
+    """
     widths = [w for w in widths if w in sweep]
     steps = np.asarray(sweep[widths[0]].curve_steps)
     alpha, lo, hi = (np.empty(steps.size) for _ in range(3))
@@ -255,7 +312,13 @@ def summary(scale: str = "full", store=None, recompute: bool = False) -> dict[st
     of the paper's protocol (the main sweep) on the same seeds at each width, and the fewest
     seeds at any width: a variant is judged against the paper's protocol paired, not against the
     ledger's 1000-seed verdict. Kept as the derived result "minima_summary_<scale>"; the ledger's
-    "robust to" column reads it beside :func:`nslkit.paper.robustness.summary`."""
+    "robust to" column reads it beside :func:`nslkit.paper.robustness.summary`.
+
+    Args:
+        scale: as for :func:`runs`.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+    """
     from . import claims
     from .study import main_sweep
 

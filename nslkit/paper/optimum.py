@@ -40,9 +40,17 @@ def _layers(net) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 
 def plain_loop(cfg: TrainConfig, seed: int = 0, every: int = 1000) -> dict:
     """Train network ``seed`` of ``cfg`` (one input) with a plain ``torch.nn`` + ``torch.optim.Adam``
-    loop (:mod:`nslkit.backends.reference`): the check that our trainer has no defect. Returns
-    (JSON-able) the steps at which the parameters were looked at (every ``every``), the fraction
-    of collapsed neurons at each, the final w, b, v, c and the final training MSE."""
+    loop (:mod:`nslkit.backends.reference`): the check that our trainer has no defect.
+
+    Args:
+        cfg: the experiment, of one input.
+        seed: the network's seed.
+        every: look at the parameters every this many steps.
+
+    Returns:
+        A JSON-able dict, the steps at which the parameters were looked at, the fraction of
+        collapsed neurons at each, the final w, b, v, c and the final training MSE.
+    """
     x, y = training_data(cfg)
     steps, frac = [0], []
     w, b, v, _ = _layers(naive_network(cfg, seed))
@@ -64,8 +72,15 @@ def plain_loop(cfg: TrainConfig, seed: int = 0, every: int = 1000) -> dict:
 
 def plain_loop_check(cfg: TrainConfig, seed: int = 0, store=None, recompute: bool = False,
                      name: str | None = None) -> dict:
-    """:func:`plain_loop`, kept as the derived result ``name`` (default "plain_loop_N<width>"; a
-    chapter at another scale than the committed one names its own, so as not to replace it)."""
+    """:func:`plain_loop`, kept as a derived result.
+
+    Args:
+        cfg, seed: as for :func:`plain_loop`.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+        name: the derived result's name (default "plain_loop_N<width>"; a chapter at another
+            scale than the committed one names its own, so as not to replace it).
+    """
     return derived_result(name or f"plain_loop_N{cfg.width}", [f"{cfg.experiment_key()}:{seed}"], lambda: plain_loop(cfg, seed),
                           CODE["plain_loop"], store, recompute)
 
@@ -73,8 +88,19 @@ def plain_loop_check(cfg: TrainConfig, seed: int = 0, store=None, recompute: boo
 def polished(sweep: Mapping[int, Results], networks: int = 50, max_nfev: int = 1000, store=None,
              recompute: bool = False, name: str | None = None) -> dict[int, dict]:
     """The first ``networks`` SiLU networks of every width polished to their local minimum
-    (:func:`nslkit.analysis.limits.polish`), as the derived result "polished_<activation>":
-    {width: {"before", "after" (MSE lists), "status"}}."""
+    (:func:`nslkit.analysis.limits.polish`), kept as a derived result.
+
+    Args:
+        sweep: {width: Results} of SiLU networks.
+        networks: how many networks of each width, the first ones.
+        max_nfev: as for :func:`nslkit.analysis.limits.polish`.
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        recompute: polish again even when the result is kept.
+        name: the derived result's name (default "polished_<activation>").
+
+    Returns:
+        ``{width: {"before", "after" (MSE lists), "status"}}``.
+    """
     first = next(iter(sweep.values())).config
     runs = [r for r in sweep.values()]
 
@@ -95,8 +121,20 @@ def polished(sweep: Mapping[int, Results], networks: int = 50, max_nfev: int = 1
 def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), store=None,
                            recompute: bool = False, name: str = "random_features") -> dict[float, dict[int, list[float]]]:
     """Training MSE of the random-features control (the first layer frozen at its initialisation,
-    the last fitted by least squares with each ridge) for the seeds of ``cfg`` at every width:
-    {ridge: {width: losses}}, kept as the derived result "random_features"."""
+    the last fitted by least squares with each ridge) for the seeds of a config at every width,
+    kept as a derived result.
+
+    Args:
+        cfg: the experiment whose seeds initialise the first layers.
+        widths: the widths N.
+        ridges: the ridge penalties (:func:`nslkit.analysis.limits.random_features`).
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        recompute: fit again even when the result is kept.
+        name: the derived result's name.
+
+    Returns:
+        ``{ridge: {width: losses}}``.
+    """
     def compute():
         x, y = (t.numpy() for t in training_data(cfg))
         out = {}
@@ -115,6 +153,11 @@ def random_features_losses(cfg: TrainConfig, widths, ridges=(0.0, 1e-8, 1e-6), s
 
 def pl_floors(cfg: TrainConfig, widths) -> dict[int, float]:
     """{N: the training MSE of the best continuous piecewise-linear fit with N free knots} on the
-    training points of ``cfg``: LeakyReLU's floor at width N (fast; not kept)."""
+    training points of a config: LeakyReLU's floor at width N (fast; not kept).
+
+    Args:
+        cfg: the experiment whose training points to fit.
+        widths: the numbers of knots N.
+    """
     x, y = (t.numpy() for t in training_data(cfg))
     return {w: limits.piecewise_linear_floor(x[:, 0], y, w)[0] for w in widths}

@@ -20,7 +20,13 @@ def run_table(named: Mapping[str, Mapping[str, tuple[TrainConfig, tuple[int, ...
     (stage, run): the optimiser (``label(cfg)``, when given), the scale, the widths, the work in
     neuron·point-steps (seeds × Σ widths × points × steps; for L-BFGS, iterations), the wall time
     the stored chunks' provenance records, and whether every seed of every width is stored; where
-    not, which widths are missing and their work."""
+    not, which widths are missing and their work.
+
+    Args:
+        named: {stage: {name: (config, widths)}}, the chapter's runs.
+        store: the results store (default :func:`nslkit.default_results_dir`).
+        label: a function of a config naming its optimiser, or None.
+    """
     import pandas as pd
 
     st = store if isinstance(store, Store) else Store(store)
@@ -49,7 +55,12 @@ def run_table(named: Mapping[str, Mapping[str, tuple[TrainConfig, tuple[int, ...
 
 def glue_all(values: Mapping[str, Any], prefix: str = "") -> None:
     """myst-nb ``glue`` of every value under ``prefix + name``, without display: NumPy scalars as
-    plain Python numbers (their reprs break the page's format strings)."""
+    plain Python numbers (their reprs break the page's format strings).
+
+    Args:
+        values: {name: value}.
+        prefix: put before every name.
+    """
     from myst_nb import glue
 
     for name, value in values.items():

@@ -22,7 +22,11 @@ _TAG = "__nslkit__"
 
 
 def encode(obj: Any) -> Any:
-    """``obj`` as JSON-able data (see the module docstring); TypeError for anything else."""
+    """``obj`` as JSON-able data (see the module docstring); TypeError for anything else.
+
+    Args:
+        obj: the value (a finding, nslkit's dataclasses, arrays, numbers, containers).
+    """
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, (int, float)) and not isinstance(obj, (np.integer, np.floating)):
@@ -53,7 +57,11 @@ def encode(obj: Any) -> Any:
 
 
 def decode(data: Any) -> Any:
-    """The value :func:`encode` stored as ``data``."""
+    """The value :func:`encode` stored as ``data``.
+
+    Args:
+        data: what :func:`encode` made.
+    """
     if isinstance(data, list):
         return [decode(x) for x in data]
     if not isinstance(data, dict):

@@ -39,17 +39,30 @@ LEAKY_VARIANTS = {
 
 
 def long_config(activation: str, steps: int) -> TrainConfig:
-    """100 seeds of y = x² trained for ``steps`` with the paper's schedule stretched."""
+    """100 seeds of y = x² trained longer, with the paper's schedule stretched.
+
+    Args:
+        activation: σ.
+        steps: the steps; the learning rate decays every steps/5.
+    """
     return scale_config("cpu", steps=steps, target="x2", activation=activation)
 
 
 def float32_config(activation: str) -> TrainConfig:
-    """The main sweep in float32 at :data:`FLOAT32_SEEDS` seeds."""
+    """The main sweep in float32 at :data:`FLOAT32_SEEDS` seeds.
+
+    Args:
+        activation: σ.
+    """
     return scale_config("paper", seeds=FLOAT32_SEEDS, target="x2", activation=activation, dtype="float32")
 
 
 def leaky_config(variant: str) -> TrainConfig:
-    """The LeakyReLU main sweep (100 seeds × 50,000 steps) under one of :data:`LEAKY_VARIANTS`."""
+    """The LeakyReLU main sweep (100 seeds × 50,000 steps) under another protocol.
+
+    Args:
+        variant: a key of :data:`LEAKY_VARIANTS`.
+    """
     fields = dict(LEAKY_VARIANTS[variant])
     seeds = fields.pop("seeds", None)
     return scale_config("cpu", seeds=seeds, target="x2", **{"activation": "leaky_relu", **fields})
@@ -61,8 +74,12 @@ def wide_config() -> TrainConfig:
 
 
 def runs(scale: str = "full") -> dict[str, dict[str, tuple[TrainConfig, tuple[int, ...]]]]:
-    """Every run of the chapter, stage → {name: (config, widths)}. "full": the committed runs
-    (:data:`RUNS`); "smoke": the same questions on 4 seeds and a few hundred steps, for tests."""
+    """Every run of the chapter, stage → {name: (config, widths)}.
+
+    Args:
+        scale: "full", the committed runs (:data:`RUNS`); or "smoke", the same questions on 4
+            seeds and a few hundred steps, for tests.
+    """
     if scale == "full":
         return {
             "long": {f"{act} {steps:,} steps": (long_config(act, steps), SCALING_WIDTHS)
@@ -96,7 +113,12 @@ RUNS = runs()
 def alpha_over_training(sweep: Mapping[int, Results], widths=SCALING_WIDTHS) -> tuple[np.ndarray, np.ndarray]:
     """(steps (K,), α (K,)): the exponent of median loss against width at every sampled step of
     the stored loss curves (a point estimate per step; intervals at chosen steps come from
-    :func:`alpha_at`)."""
+    :func:`alpha_at`).
+
+    Args:
+        sweep: {width: Results}.
+        widths: the widths to fit, those of ``sweep`` among them (default 10..50).
+    """
     widths = [w for w in widths if w in sweep]
     steps = np.asarray(sweep[widths[0]].curve_steps)
     meds = np.stack([np.median(sweep[w].curve_loss, axis=0) for w in widths])  # (W, K)
@@ -105,8 +127,14 @@ def alpha_over_training(sweep: Mapping[int, Results], widths=SCALING_WIDTHS) -> 
 
 
 def alpha_at(sweep: Mapping[int, Results], step: int, widths=SCALING_WIDTHS, n_boot: int = 1000) -> fits.PowerLawFit:
-    """The power-law fit (with its bootstrap interval) of the losses at the sampled step nearest
-    ``step`` (the loss before that step's update; the final loss for the last step)."""
+    """The power-law fit (with its bootstrap interval) of the losses at one sampled step.
+
+    Args:
+        sweep, widths: as for :func:`alpha_over_training`.
+        step: the sampled step nearest to it is taken (the loss before that step's update; the
+            final loss for the last step).
+        n_boot: bootstrap resamples (default 1000).
+    """
     widths = [w for w in widths if w in sweep]
     steps = np.asarray(sweep[widths[0]].curve_steps)
     k = int(np.argmin(np.abs(steps - step)))
@@ -116,7 +144,12 @@ def alpha_at(sweep: Mapping[int, Results], step: int, widths=SCALING_WIDTHS, n_b
 
 def late_drop(sweep: Mapping[int, Results], last: int = 10_000) -> dict[int, float]:
     """{width: median loss ``last`` steps before the end / median final loss}: how much the last
-    steps still gained (1: converged)."""
+    steps still gained (1: converged).
+
+    Args:
+        sweep: {width: Results}.
+        last: steps before the end (default 10,000).
+    """
     out = {}
     for w, r in sweep.items():
         steps = np.asarray(r.curve_steps)
@@ -128,12 +161,23 @@ def late_drop(sweep: Mapping[int, Results], last: int = 10_000) -> dict[int, flo
 # ---- collapsed neurons ---------------------------------------------------------------------------
 
 def collapse_fractions(results: Mapping[int, Results], tol: float = limits.COLLAPSE_TOL) -> dict[int, float]:
-    """{width: median over networks of the fraction of collapsed neurons (w, b, v all ~ 0)}."""
+    """{width: median over networks of the fraction of collapsed neurons (w, b, v all ~ 0)}.
+
+    Args:
+        results: {width: Results}.
+        tol: as for :func:`~nslkit.analysis.limits.collapsed`.
+    """
     return {w: float(np.median(limits.collapsed(r.w, r.b, r.v, tol).mean(axis=1))) for w, r in results.items()}
 
 
 def active(res: Results, seed_index: int = 0, tol: float = limits.COLLAPSE_TOL) -> Results:
-    """One network of ``res`` with its collapsed neurons removed (as a one-seed Results)."""
+    """One network with its collapsed neurons removed, as a one-seed Results.
+
+    Args:
+        res: the results of one width.
+        seed_index: which network, by position (default 0).
+        tol: as for :func:`~nslkit.analysis.limits.collapsed`.
+    """
     keep = ~limits.collapsed(res.w, res.b, res.v, tol)[seed_index]
     s = slice(seed_index, seed_index + 1)
     cfg = res.config.replace(seeds=(res.seeds[seed_index],), width=int(keep.sum()))
@@ -145,9 +189,15 @@ def active(res: Results, seed_index: int = 0, tol: float = limits.COLLAPSE_TOL) 
 # ---- loading the variants ------------------------------------------------------------------------
 
 def load(stage: str, scale: str = "full", store=None, train: bool = False) -> dict[str, dict[int, Results]]:
-    """The runs of one stage of :func:`runs` at ``scale``, {name: {width: Results}}. Without
-    ``train`` a run not (yet) stored is left out, and one stored at some widths only keeps those;
-    with it, what is missing is trained."""
+    """The runs of one stage of :func:`runs`, {name: {width: Results}}.
+
+    Args:
+        stage: a stage of :func:`runs`, e.g. "long".
+        scale: as for :func:`runs`.
+        store: the results store.
+        train: train what is missing; without it a run not (yet) stored is left out, and one
+            stored at some widths only keeps those.
+    """
     out = {}
     for name, (cfg, widths) in runs(scale)[stage].items():
         try:
@@ -166,7 +216,11 @@ def load(stage: str, scale: str = "full", store=None, train: bool = False) -> di
 
 def useless_fractions_active(res: Results, tol: float = limits.COLLAPSE_TOL) -> np.ndarray:
     """(S,) the fraction of useless pairs (R² < 0.5) of each network when only its active
-    (not collapsed) neurons are paired; an odd active neuron out, the one of smallest |v|."""
+    (not collapsed) neurons are paired; an odd active neuron out, the one of smallest abs(v).
+
+    Args:
+        res, tol: as for :func:`active`.
+    """
     x, y = (t.numpy() for t in training_data(res.config))
     out = np.empty(len(res.seeds))
     dead = limits.collapsed(res.w, res.b, res.v, tol)  # (S, N)
@@ -222,9 +276,15 @@ def _with_losses(sweep: Mapping[int, Results], losses: Mapping[int, np.ndarray])
 def summary_cells(silu: Mapping[int, Results], leaky: Mapping[int, Results], wide: Results, nets: Mapping[int, Results],
                   variants: Mapping[str, Mapping[str, Mapping[int, Results]]], polished_losses=None) -> dict:
     """{variant: {claim: verdict}} for the variants whose runs are given (absent claims: not
-    applicable). ``silu``, ``leaky``, ``wide`` (width 10000), ``nets`` (C17's widths): the
-    paper's protocol; ``variants``: :func:`load` of each stage; ``polished_losses``: {N: MSE}
-    after :func:`nslkit.paper.optimum.polished`."""
+    applicable).
+
+    Args:
+        silu, leaky: the paper's protocol, the main sweeps {width: Results}.
+        wide: the width-10000 network.
+        nets: C17's widths {width: Results}.
+        variants: {stage: :func:`load` of the stage}.
+        polished_losses: {N: MSE} after :func:`nslkit.paper.optimum.polished`, or None.
+    """
     from . import claims
 
     cells: dict[str, dict[str, str]] = {}
@@ -259,13 +319,20 @@ def summary_cells(silu: Mapping[int, Results], leaky: Mapping[int, Results], wid
 def summary(scale: str = "full", store=None, networks: int | None = None, recompute: bool = False,
             train: bool | None = None) -> dict[str, dict[str, str]]:
     """{variant: {claim: verdict}}: the paper's protocol ("paper's protocol") and every variant
-    of :func:`runs` at ``scale`` that is stored (:func:`summary_cells`; a run whose claims cannot
-    be measured on what is stored, e.g. C2 on fewer than 4 widths from 10, is left out), with
-    the first ``networks`` SiLU networks per width polished (default 50 at "full", 2 at "smoke").
+    of :func:`runs` that is stored (:func:`summary_cells`; a run whose claims cannot be measured
+    on what is stored, e.g. C2 on fewer than 4 widths from 10, is left out).
+
     Kept as the derived result "robustness_summary_<scale>", recomputed only when a run it reads
     or the code of ``nslkit/analysis`` or ``nslkit/paper`` changes. The robustness chapter's last
-    table and the ledger's "robust to" column. ``train`` (default: at "smoke" only) trains what is
-    missing."""
+    table and the ledger's "robust to" column.
+
+    Args:
+        scale: as for :func:`runs`.
+        store: the results store.
+        networks: SiLU networks polished per width (default 50 at "full", 2 at "smoke").
+        recompute: compute it again even when it is kept.
+        train: train what is missing (default: at "smoke" only).
+    """
     from . import claims, optimum
     from .derived import derived_result
     from .study import DISENTANGLE_WIDE_SEEDS, disentangle_networks, main_sweep, wide_network
@@ -305,12 +372,17 @@ def summary(scale: str = "full", store=None, networks: int | None = None, recomp
 
 
 def robust_to(verdicts, cells: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
-    """{claim: "robust to: …; changes under: … (verdict)"} for the claims of ``verdicts``
-    ({claim: the ledger's verdict}) that some variant of ``cells`` (:func:`summary`) touches. A
-    cell that carries "<claim> paper" (the paper's protocol judged on the cell's own seeds) and
+    """{claim: "robust to: …; changes under: … (verdict)"} for the claims that some variant touches.
+
+    A cell that carries "<claim> paper" (the paper's protocol judged on the cell's own seeds) and
     "seeds" is compared with that, paired, and says so with its seed count; any other is compared
     with the ledger's verdict and marked unpaired. Chapter 10's "polished to a minimum" is left
-    out: chapter 11's finder supersedes it."""
+    out: chapter 11's finder supersedes it.
+
+    Args:
+        verdicts: {claim: the ledger's verdict}.
+        cells: {variant: {claim: verdict}}, from :func:`summary` and :func:`.minima.summary`.
+    """
     out = {}
     # the ledger's own column; and chapter 10's LM polish, superseded by chapter 11's finder
     cells = {v: row for v, row in cells.items() if v not in ("paper's protocol", "polished to a minimum")}

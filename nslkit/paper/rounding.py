@@ -36,7 +36,12 @@ SENSITIVE = ("C17", "C18")
 def flatten(numbers: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """A finding's ``numbers`` as {path: value}, nested dicts and sequences joined by dots
     (``{"rank": {30: 2.05}}`` → ``{"rank.30": 2.05}``); only numbers are kept, and a list
-    named "minima" is kept whole."""
+    named "minima" is kept whole.
+
+    Args:
+        numbers: a finding's ``numbers``.
+        prefix: put before every path.
+    """
     out: dict[str, Any] = {}
     for k, v in numbers.items():
         path = f"{prefix}{k}"
@@ -54,7 +59,11 @@ def flatten(numbers: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def spread_of(runs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """{path: [lo, hi]} over the flattened numbers of several runs of one measurement, and for
     the error minima "minima.sometimes": the minima (to two decimals) that only some runs
-    find. Paths that not every run has are left out."""
+    find. Paths that not every run has are left out.
+
+    Args:
+        runs: the flattened ``numbers`` of each run.
+    """
     runs = list(runs)
     out: dict[str, Any] = {}
     for path in set.intersection(*(set(r) for r in runs)):
@@ -72,7 +81,13 @@ def run_settings(measure: Callable[..., Finding], args: tuple, kwargs: Mapping[s
                  settings=SETTINGS) -> list[dict[str, Any]]:
     """``measure(*args, **kwargs)`` in a fresh Python process under each of ``settings``:
     [{"setting", "verdict", "numbers" (flattened)}]. The inputs travel by a temporary pickle
-    (written and read here only)."""
+    (written and read here only).
+
+    Args:
+        measure: a claim's measurement.
+        args, kwargs: its arguments.
+        settings: the BLAS settings (default :data:`SETTINGS`).
+    """
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         job = os.path.join(tmp, "job.pkl")

@@ -49,9 +49,20 @@ C11_WIDTHS = (1, 2, 4)
 
 
 def scale_config(scale: str, seeds: int | None = None, steps: int | None = None, **fields: Any) -> TrainConfig:
-    """A :class:`TrainConfig` at a named scale; ``seeds``/``steps`` override the preset.
+    """A :class:`TrainConfig` at a named scale.
 
-    When ``steps`` is overridden the learning rate still decays 4 times, every steps/5.
+    Args:
+        scale: a name from :data:`SCALES`: "smoke", "cpu-small", "cpu" or "paper".
+        seeds: override the preset's seed count.
+        steps: override the preset's steps; the learning rate still decays 4 times, every steps/5.
+        **fields: other fields of the config.
+
+    Example:
+        >>> cfg = scale_config("cpu", target="sin", width=20)
+        >>> len(cfg.seeds), cfg.steps, cfg.target
+        (100, 50000, 'sin')
+        >>> scale_config("smoke", steps=1000).lr_step
+        200
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; valid scales: {', '.join(SCALES)}")
@@ -65,8 +76,18 @@ def scale_config(scale: str, seeds: int | None = None, steps: int | None = None,
 
 
 def scale_label(cfg: TrainConfig) -> str:
-    """E.g. ``"100 seeds × 50,000 steps, float64"``: the scale a result was made at. An optimiser
-    other than the paper's Adam is named: ``"50 seeds × 50,000 iterations, float64, L-BFGS"``."""
+    """The scale a result was made at, e.g. ``"100 seeds × 50,000 steps, float64"``.
+
+    An optimiser other than the paper's Adam is named: ``"50 seeds × 50,000 iterations, float64,
+    L-BFGS"``.
+
+    Args:
+        cfg: the experiment.
+
+    Example:
+        >>> scale_label(scale_config("paper"))
+        '1,000 seeds × 50,000 steps, float64'
+    """
     n = len(cfg.seeds)
     unit = "iterations" if cfg.optimizer == "lbfgs" else "steps"
     name = {"adam": "", "sgd": f", SGD (momentum {cfg.momentum:g})", "lbfgs": ", L-BFGS"}[cfg.optimizer]

@@ -54,8 +54,13 @@ C1_TOLERANCE = 0.25
 
 
 def measure_c1(silu: Mapping[int, Results], n_boot: int = 1000, widths=SCALING_WIDTHS) -> Finding:
-    """C1: fit median MSE ∝ N^-α over N = 10..50 (SiLU; ``widths`` for other ranges), with a
-    bootstrap 95% interval."""
+    """C1: fit median MSE ∝ N^-α over N = 10..50 (SiLU), with a bootstrap 95% interval.
+
+    Args:
+        silu: the SiLU sweep {width: Results}.
+        n_boot: bootstrap resamples (default 1000).
+        widths: the widths to fit (default 10..50).
+    """
     widths = [w for w in widths if w in silu]
     fit = fits.power_law_fit(widths, losses_at(silu, widths), n_boot=n_boot)
     S = len(silu[widths[0]].seeds)
@@ -75,7 +80,12 @@ C2_EARLY_MIN, C2_LATE_TOLERANCE = 3.0, 0.5
 
 
 def measure_c2(leaky: Mapping[int, Results], n_boot: int = 1000) -> Finding:
-    """C2: a broken power law fitted to LeakyReLU's median MSE over the widths ≥ 10 we have."""
+    """C2: a broken power law fitted to LeakyReLU's median MSE over the widths ≥ 10 we have.
+
+    Args:
+        leaky: the LeakyReLU sweep {width: Results}.
+        n_boot: bootstrap resamples (default 1000).
+    """
     widths = sorted(w for w in leaky if w >= min(SCALING_WIDTHS))
     fit = fits.broken_power_law_fit(widths, losses_at(leaky, widths), n_boot=n_boot)
     S = len(leaky[widths[0]].seeds)
@@ -116,11 +126,14 @@ C4_TOLERANCE = 5e-4
 
 
 def measure_c4(signed: bool = False) -> Finding:
-    """C4: x* the root of σ', B = σ(x*), A by a least-squares quadratic around x* (a check).
+    """C4: x_star the root of σ', B = σ(x_star), A by a least-squares quadratic around it (a check).
 
     The footnote prints x* ≈ 1.278; SiLU's minimum is at −1.278, and the printed A and B are
-    those of −1.278. ``signed=False`` (the ledger's reading, chosen after the computation)
-    compares |x*| and reports the sign as a typo; ``signed=True`` compares x* as printed.
+    those of −1.278.
+
+    Args:
+        signed: False (the ledger's reading, chosen after the computation) compares abs(x_star)
+            and reports the sign as a typo; True compares x_star as printed.
     """
     q = fits.silu_quadratic()
     tol = C4_TOLERANCE
@@ -154,6 +167,10 @@ def measure_c5(wide: Results, n_perm: int = 2000) -> Finding:
     """C5: energy-distance sign-flip test of w → −w on the wide network, beside the b → −b control.
 
     The permutation p-values carry their Monte Carlo interval (exact binomial over ``n_perm``).
+
+    Args:
+        wide: the wide SiLU network (one seed).
+        n_perm: sign-flip draws of each test (default 2000).
     """
     pts = np.column_stack([wide.w[0, :, 0], wide.b[0]])  # (N, 2): (w_i, b_i)
     mirror = symmetry.mirror_test(pts, (-1.0, 1.0), n_perm=n_perm)
@@ -178,8 +195,13 @@ def measure_c5(wide: Results, n_perm: int = 2000) -> Finding:
 
 
 def measure_c6(width2: Results, **peaks_kw) -> Finding:
-    """C6: peaks of the KDE of log10 loss of the width-2 SiLU networks (``peaks_kw`` go to
-    :func:`~nslkit.analysis.peaks.find_peaks`: the bandwidth alternatives)."""
+    """C6: peaks of the KDE of log10 loss of the width-2 SiLU networks.
+
+    Args:
+        width2: the width-2 SiLU results.
+        **peaks_kw: passed to :func:`~nslkit.analysis.peaks.find_peaks` (the bandwidth
+            alternatives).
+    """
     p = peaks.find_peaks(width2.train_mse, **peaks_kw)
     locs = ", ".join(f"{x:.1e}" for x in p.locations)
     return Finding("C6", f"{p.n_modes} peaks, at MSE {locs}; lowest at {p.locations[0]:.2e}",
@@ -211,7 +233,10 @@ def _median_ticket_distance_ci(tickets: np.ndarray, n_boot: int = 200, rng: int 
 def measure_c7(width2: Results, rule: str = "within", **peaks_kw) -> Finding:
     """C7: symmetry of the lowest-peak networks; our median ticket against the published one.
 
-    ``rule`` picks the third criterion (:data:`C7_RULES`); ``peaks_kw`` the peak finder's bandwidth.
+    Args:
+        width2: the width-2 SiLU results.
+        rule: the third criterion, a key of :data:`C7_RULES` (default "within").
+        **peaks_kw: the peak finder's bandwidth, as for :func:`measure_c6`.
     """
     if rule not in C7_RULES:
         raise ValueError(f"unknown rule {rule!r}; valid rules: {', '.join(C7_RULES)}")
@@ -249,7 +274,12 @@ C8_CONSTANT, C8_QUADRATIC = 0.01, 0.05
 
 
 def measure_c8(width2: Results, **peaks_kw) -> Finding:
-    """C8: the Taylor conditions of Eq. 4 on every network of the lowest peak."""
+    """C8: the Taylor conditions of Eq. 4 on every network of the lowest peak.
+
+    Args:
+        width2: the width-2 SiLU results.
+        **peaks_kw: as for :func:`measure_c6`.
+    """
     tickets, _ = lottery_tickets(width2, **peaks_kw)
     t = symmetry.taylor_conditions(tickets, width2.config.activation)
     const, const_ci = median_ci(t.relative_constant)
@@ -268,7 +298,12 @@ def measure_c8(width2: Results, **peaks_kw) -> Finding:
 # ---- Section 4: the central limit theorem -----------------------------------------------------
 
 def measure_c9(silu: Mapping[int, Results], **peaks_kw) -> Finding:
-    """C9: KDE modes of log10 loss per width; ≥ 2 expected for N ≤ 4, exactly 1 for N ≥ 10."""
+    """C9: KDE modes of log10 loss per width; ≥ 2 expected for N ≤ 4, exactly 1 for N ≥ 10.
+
+    Args:
+        silu: the SiLU sweep {width: Results}.
+        **peaks_kw: as for :func:`measure_c6`.
+    """
     widths = [w for w in PAPER_WIDTHS if w in silu]
     modes = {w: peaks.count_modes(silu[w].train_mse, **peaks_kw) for w in widths}
     crit = [Criterion(f"N={w}: {'≥ 2 modes' if w <= 4 else '1 mode'}", (m >= 2) if w <= 4 else (m == 1), "after",
@@ -285,6 +320,11 @@ def measure_c10(width2: Results, rng: int = 0, **peaks_kw) -> Finding:
 
     Eq. 9 is mathematics under the assumption that the errors are orthogonal, so the finding is
     a check; the note says what falls outside it.
+
+    Args:
+        width2: the width-2 SiLU results.
+        rng: seed of the planted errors (default 0).
+        **peaks_kw: as for :func:`measure_c6`.
     """
     gen = np.random.default_rng(rng)
     q, _ = np.linalg.qr(gen.standard_normal((400, 8)))  # (P, n) orthonormal columns
@@ -337,7 +377,11 @@ def _ensemble_ratio_ci(a: np.ndarray, half: np.ndarray, n_boot: int = 100, rng: 
 
 
 def measure_c11(silu: Mapping[int, Results]) -> Finding:
-    """C11: width N against the harmonic ensemble of two width-N/2 networks, N = 2, 4, 20, 40."""
+    """C11: width N against the harmonic ensemble of two width-N/2 networks, N = 2, 4, 20, 40.
+
+    Args:
+        silu: the SiLU sweep {width: Results}; each N whose widths N and N/2 it holds is compared.
+    """
     comps = {n: ensembles.compare_distributions(silu[n].train_mse, ensembles.harmonic_ensemble(silu[n // 2].train_mse))
              for n in C11_EXPECTED if n in silu and n // 2 in silu}
     cis = {n: _ensemble_ratio_ci(np.asarray(silu[n].train_mse), np.asarray(silu[n // 2].train_mse)) for n in comps}
@@ -361,7 +405,11 @@ def measure_c11(silu: Mapping[int, Results]) -> Finding:
 
 def measure_c12(c1: Finding | None = None) -> Finding:
     """C12: 1/3 against Chinchilla's 0.34 (a check: arithmetic), and our SiLU α/3 with its
-    interval when C1 is given."""
+    interval when C1 is given.
+
+    Args:
+        c1: the finding of :func:`measure_c1`, or None.
+    """
     value = f"1/3 = 0.333 vs {CHINCHILLA_ALPHA} (difference {CHINCHILLA_ALPHA - 1 / 3:.3f})"
     numbers: dict[str, Any] = {"predicted": 1 / 3}
     scale = "exact (arithmetic)"

@@ -38,8 +38,14 @@ def main_sweep(
 ) -> dict[int, Results]:
     """y = x² at each width (Secs. 2-4): ``{width: Results}`` at a named scale.
 
-    ``fields`` override the protocol (e.g. ``domain=(-1, 1)``); ``seeds``/``steps`` the scale;
-    ``client`` (a Dask client) trains the missing chunks on its workers (:func:`nslkit.sweep`).
+    Args:
+        scale: a name from :data:`nslkit.SCALES`.
+        activation: σ (default "silu").
+        widths: the widths (default the main sweep's).
+        store, train, device, progress: as for :func:`nslkit.sweep`.
+        seeds, steps: override the scale's.
+        client: a Dask client that trains the missing chunks on its workers (:func:`nslkit.sweep`).
+        **fields: override the protocol, e.g. ``domain=(-1, 1)``.
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target="x2", activation=activation, **fields)
     return sweep(cfg, widths, store=store, device=device, progress=progress, train=train, client=client)
@@ -50,7 +56,12 @@ def wide_network(scale: str, store: Where = None, train: bool = True, steps: int
                  client: Any = None) -> Results:
     """Wide SiLU networks for y = x² (Fig. 2a, C5: one of width 10000), at the scale's steps.
 
-    ``seeds`` networks (seeds 0..seeds-1) of ``width``; the scale sets only the steps.
+    Args:
+        scale: a name from :data:`nslkit.SCALES`; it sets only the steps.
+        store, train, device, progress, client: as for :func:`main_sweep`.
+        steps: override the scale's.
+        width: N (default 10000).
+        seeds: how many networks, seeds 0..seeds-1 (default 1).
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target="x2", activation="silu")
     return sweep(cfg, [width], store=store, device=device, progress=progress, train=train, client=client)[width]
@@ -74,9 +85,17 @@ def target_sweep(
     """Any target of Appendix A at each width (Figs. 5-8): ``{width: Results}`` at a named scale.
 
     For ``target="x2"`` this is the main sweep itself (the same configs, so the same files).
-    ``keep``: what newly trained runs store; default "losses" for targets other than x², whose
-    parameters and curves the book never reads (at paper scale they would pass 100 MB), "all"
-    for x².
+
+    Args:
+        scale: a name from :data:`nslkit.SCALES`.
+        target: a name from :data:`nslkit.TARGETS`.
+        widths: the widths (default the paper's).
+        store, train, seeds, steps, device, progress, client: as for :func:`main_sweep`.
+        **fields: as for :func:`main_sweep`.
+        activation: σ (default "silu").
+        keep: what newly trained runs store; default "losses" for targets other than x², whose
+            parameters and curves the book never reads (at paper scale they would pass 100 MB),
+            "all" for x².
     """
     cfg = scale_config(scale, seeds=seeds, steps=steps, target=target, activation=activation, **fields)
     keep = keep or ("all" if target == "x2" else "losses")
@@ -90,6 +109,11 @@ def disentangle_networks(scale: str, widths: Iterable[int] = DISENTANGLE_WIDTHS,
 
     Widths up to the main sweep's widest (50) come from the main sweep at ``scale``; wider ones
     are :data:`DISENTANGLE_WIDE_SEEDS` networks at the scale's steps (the paper shows one).
+
+    Args:
+        scale: a name from :data:`nslkit.SCALES`.
+        widths: the widths (default 10, 30, 50, 1000).
+        store, train, seeds, steps, device, progress, client: as for :func:`main_sweep`.
     """
     widths = list(widths)
     narrow = [w for w in widths if w <= max(SWEEP_WIDTHS)]
@@ -106,7 +130,15 @@ def c11_networks(scale: str, sweep: dict[int, Results], store: Where = None, tra
                  device: str = "auto", progress: bool = False, client: Any = None) -> dict[int, Results]:
     """The networks C11 (Fig. 4) compares: ``sweep`` (the main sweep at ``scale``) with its widths
     :data:`C11_WIDTHS` replaced, at paper scale, by their :data:`C11_SEEDS`-seed runs (the same
-    config, more seeds) where those are stored (or ``train``); at other scales ``sweep`` itself."""
+    config, more seeds) where those are stored (or ``train``); at other scales ``sweep`` itself.
+
+    Args:
+        scale: a scale name (:data:`~.scales.SCALES`).
+        sweep: the main sweep at ``scale``.
+        store: the results store.
+        train: train the C11 seeds that are not stored.
+        device, progress, client: as for :func:`nslkit.sweep`.
+    """
     if scale != "paper":
         return dict(sweep)
     try:
@@ -118,9 +150,14 @@ def c11_networks(scale: str, sweep: dict[int, Results], store: Where = None, tra
 
 
 def first_stored(load: Callable[[str], Any], scales: Iterable[str] = ("paper", "cpu", "cpu-small")) -> tuple[str | None, Any]:
-    """``(scale, load(scale))`` for the first of ``scales`` whose results are all stored.
+    """``(scale, load(scale))`` for the first scale whose results are all stored.
 
-    ``load`` must only load (``train=False``); ``(None, None)`` when no scale has them.
+    Args:
+        load: called with a scale's name; it must only load (``train=False``).
+        scales: the scales to try, in order.
+
+    Returns:
+        ``(scale, load(scale))``, or ``(None, None)`` when no scale has them.
     """
     for scale in scales:
         try:
