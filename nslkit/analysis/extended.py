@@ -57,7 +57,17 @@ def _terms(theta, x):
 
 
 def residuals_long(theta, x, y) -> np.ndarray:
-    """r (P,) = f(x) − y of one SiLU network θ (M,) = (w, b, v, c), all in extended precision."""
+    """r (P,) = f(x) − y of one SiLU network θ (M,) = (w, b, v, c), all in extended precision.
+
+    Args:
+        theta: (M,) = (3N + 1,) the network's parameters θ = (w, b, v, c), as from
+            :func:`~nslkit.analysis.landscape.parameters`; converted to ``longdouble``.
+        x: (P,) the points, converted to ``longdouble``.
+        y: (P,) the targets, converted to ``longdouble``.
+
+    Returns:
+        (P,) the residuals, ``longdouble``.
+    """
     theta, x, y = (np.asarray(a, dtype=LONG) for a in (theta, x, y))
     N = (theta.size - 1) // 3
     _, h, _ = _terms(theta, x)
@@ -65,7 +75,16 @@ def residuals_long(theta, x, y) -> np.ndarray:
 
 
 def loss_long(theta, x, y) -> LONG:
-    """The MSE of one network θ (M,) in extended precision."""
+    """The MSE of one network θ (M,) in extended precision.
+
+    Args:
+        theta: (M,) = (3N + 1,) the network's parameters θ = (w, b, v, c).
+        x: (P,) the points.
+        y: (P,) the targets.
+
+    Returns:
+        L = (1/P) Σ_p r_p², a ``longdouble`` scalar (:func:`~nslkit.analysis.landscape.mse_long`).
+    """
     return mse_long(np.asarray(theta)[None], x, y)[0]
 
 
@@ -78,7 +97,16 @@ def _jacobian_long(theta, x) -> np.ndarray:
 
 
 def gradient_long(theta, x, y) -> np.ndarray:
-    """∇L (M,) = (2/P) Jᵀ r of one network θ (M,), in extended precision."""
+    """∇L (M,) = (2/P) Jᵀ r of one network θ (M,), in extended precision.
+
+    Args:
+        theta: (M,) = (3N + 1,) the network's parameters θ = (w, b, v, c), converted to ``longdouble``.
+        x: (P,) the points, converted to ``longdouble``.
+        y: (P,) the targets, converted to ``longdouble``.
+
+    Returns:
+        (M,) the gradient of the MSE with respect to θ (in θ's order), ``longdouble``.
+    """
     theta, x, y = (np.asarray(a, dtype=LONG) for a in (theta, x, y))
     return (LONG(2) / x.size) * (_jacobian_long(theta, x).T @ residuals_long(theta, x, y))
 
@@ -191,14 +219,21 @@ def extended_check(w, b, v, c, x, y, steps: int = 10, gtol: float = GTOL) -> Ext
     the extended-precision loss. The module docstring gives the method; :class:`Extended` the verdict.
 
     Args:
-        w: (S, N) or (S, N, 1). b, v: (S, N). c: (S,). The networks, as for
-            :func:`~nslkit.analysis.minfinder.find_minima`; a few (each takes about a second).
+        w: (S, N) or (S, N, 1) input weights of S networks of width N, as for
+            :func:`~nslkit.analysis.minfinder.find_minima`; a few networks (each takes about a second).
+        b: (S, N) the networks' biases.
+        v: (S, N) the networks' output weights.
+        c: (S,) the networks' output biases.
         x, y: (P,) points and targets.
-        steps: extended-precision steps at most per network.
+        steps: extended-precision steps at most per network (≥ 0; 0 only measures).
         gtol: the rule's threshold on the decrement (default :data:`~nslkit.analysis.minfinder.GTOL`).
 
     Returns:
-        An :class:`Extended`. ValueError where ``longdouble`` is plain double.
+        An :class:`Extended`.
+
+    Raises:
+        ValueError: where ``longdouble`` is plain double, and for shapes that disagree or values
+            ``steps`` and ``gtol`` cannot take.
     """
     _check_long()
     theta64 = parameters(w, b, v, c)

@@ -35,10 +35,16 @@ def parameters(w, b, v, c) -> np.ndarray:
     """θ (S, 3N + 1) = (w, b, v, c) of S networks, checked.
 
     Args:
-        w: (S, N) or (S, N, 1) input weights. b, v: (S, N) biases and output weights. c: (S,).
+        w: (S, N) or (S, N, 1) input weights of S networks of width N.
+        b: (S, N) biases.
+        v: (S, N) output weights.
+        c: (S,) output biases.
 
     Returns:
-        A new float64 array; ValueError when the shapes disagree.
+        A new float64 array.
+
+    Raises:
+        ValueError: when the shapes disagree.
     """
     w = np.asarray(w, dtype=np.float64)
     w = w[..., 0] if w.ndim == 3 else w
@@ -50,7 +56,17 @@ def parameters(w, b, v, c) -> np.ndarray:
 
 
 def split(theta) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(w, b, v (S, N), c (S,)) of θ (S, 3N + 1); ValueError when 3N + 1 does not divide."""
+    """(w, b, v (S, N), c (S,)) of θ (S, 3N + 1); ValueError when 3N + 1 does not divide.
+
+    Args:
+        theta: (S, 3N + 1) networks θ = (w, b, v, c), N ≥ 1; any array-like, its dtype kept.
+
+    Returns:
+        (w, b, v, c), slices of θ (views, not copies).
+
+    Raises:
+        ValueError: when θ is not 2-D or its number of columns is not 3N + 1 with N ≥ 1.
+    """
     theta = np.asarray(theta)
     if theta.ndim != 2 or (theta.shape[1] - 1) % 3 or theta.shape[1] < 4:
         raise ValueError(f"θ must have shape (S, 3N + 1) with N ≥ 1, got {theta.shape}")
@@ -59,7 +75,18 @@ def split(theta) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def points(x, y) -> tuple[np.ndarray, np.ndarray]:
-    """x, y (P,) as float64 arrays; ValueError unless they have the same number (≥ 1) of points."""
+    """x, y (P,) as float64 arrays; ValueError unless they have the same number (≥ 1) of points.
+
+    Args:
+        x: the points, any shape (flattened).
+        y: the targets, any shape (flattened).
+
+    Returns:
+        (x, y), each a float64 array (P,).
+
+    Raises:
+        ValueError: unless x and y hold the same number (≥ 1) of values.
+    """
     x, y = np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()
     if x.shape != y.shape or x.size == 0:
         raise ValueError(f"x and y need the same number (≥ 1) of points, got {x.size} and {y.size}")
@@ -67,7 +94,16 @@ def points(x, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def residuals(theta, x, y) -> np.ndarray:
-    """r (S, P) = f(x) − y of SiLU networks θ (S, 3N + 1) on points x (P,) with targets y (P,)."""
+    """r (S, P) = f(x) − y of SiLU networks θ (S, 3N + 1) on points x (P,) with targets y (P,).
+
+    Args:
+        theta: (S, 3N + 1) networks θ = (w, b, v, c), float64.
+        x: (P,) the points, a 1-D array.
+        y: (P,) the targets, a 1-D array.
+
+    Returns:
+        (S, P) the residuals, in float64.
+    """
     w, b, v, c = split(theta)
     z = w[:, None, :] * x[None, :, None] + b[:, None, :]  # (S, P, N)
     return np.einsum("spn,sn->sp", z * (0.5 * (1.0 + np.tanh(0.5 * z))), v) + c[:, None] - y[None, :]
@@ -75,7 +111,16 @@ def residuals(theta, x, y) -> np.ndarray:
 
 def mse_long(theta, x, y) -> np.ndarray:
     """(S,) the MSE of networks θ (S, 3N + 1) evaluated in numpy's ``longdouble`` (80-bit on x86-64
-    Linux; where it is plain double, the float64 MSE), returned as ``longdouble``."""
+    Linux; where it is plain double, the float64 MSE), returned as ``longdouble``.
+
+    Args:
+        theta: (S, 3N + 1) networks θ = (w, b, v, c), converted to ``longdouble``.
+        x: (P,) the points, any shape (flattened), converted to ``longdouble``.
+        y: (P,) the targets, any shape (flattened), converted to ``longdouble``.
+
+    Returns:
+        (S,) L = (1/P) Σ_p r_p² of each network, ``longdouble``.
+    """
     theta, x, y = (np.asarray(a, dtype=np.longdouble) for a in (theta, x, y))
     w, b, v, c = split(theta)
     z = w[:, None, :] * x.ravel()[None, :, None] + b[:, None, :]  # (S, P, N)
@@ -85,7 +130,16 @@ def mse_long(theta, x, y) -> np.ndarray:
 
 
 def residuals_and_jacobian(theta, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """(r (S, P), J (S, P, 3N + 1)): the residuals and their Jacobian ∂r/∂θ, analytic (Eq. 1)."""
+    """(r (S, P), J (S, P, 3N + 1)): the residuals and their Jacobian ∂r/∂θ, analytic (Eq. 1).
+
+    Args:
+        theta: (S, 3N + 1) networks θ = (w, b, v, c), float64.
+        x: (P,) the points, a 1-D array.
+        y: (P,) the targets, a 1-D array.
+
+    Returns:
+        (r, J), J's columns in θ's order (∂r/∂w_i, ∂r/∂b_i, ∂r/∂v_i, ∂r/∂c).
+    """
     w, b, v, c = split(theta)
     z = w[:, None, :] * x[None, :, None] + b[:, None, :]  # (S, P, N)
     s, d1, *_ = silu_derivatives(z)
@@ -102,6 +156,14 @@ def change(theta, trial, x) -> np.ndarray:
     neuron's change is computed instead as δv σ(z') + v Δσ, with z' − z from the parameters'
     differences and Δσ = Δz s(z') − z s(z') s(−z) expm1(−Δz) (s the logistic sigmoid), so a
     step's effect on the loss is resolved to the rounding of the change itself.
+
+    Args:
+        theta: (S, 3N + 1) the networks θ = (w, b, v, c), float64.
+        trial: (S, 3N + 1) the networks θ' (a step from θ), of θ's shape.
+        x: (P,) the points, a 1-D array.
+
+    Returns:
+        (S, P) f_θ'(x) − f_θ(x), in float64.
     """
     w, b, v, c = split(theta)
     w1, b1, v1, c1 = split(trial)
@@ -157,8 +219,16 @@ def _svd(Js) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def scales(J, D=None) -> np.ndarray:
-    """(S, M) Moré's column scales D of J (S, P, M): the largest norm each column has had (``D``: the
-    scales so far, None at the start), floored at 1e-10 of the network's largest (1 where J = 0)."""
+    """(S, M) Moré's column scales D of J (S, P, M): the largest norm each column has had, floored
+    at 1e-10 of the network's largest (1 where J = 0).
+
+    Args:
+        J: (S, P, M) the Jacobians ∂r/∂θ of S networks (:func:`residuals_and_jacobian`).
+        D: (S, M) the scales so far (this function's previous result), or None at the start.
+
+    Returns:
+        (S, M) the new scales, each at least the old one.
+    """
     n = np.linalg.norm(J, axis=1)
     n = n if D is None else np.maximum(D, n)
     top = n.max(axis=1, keepdims=True)
@@ -168,7 +238,15 @@ def scales(J, D=None) -> np.ndarray:
 def scaled_svd(J, D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(U (S, P, K), σ (S, K), Vᵀ (S, K, M)): the thin SVD of the column-scaled Jacobian Ĵ = J D⁻¹,
     K = min(P, M), with the singular values float64 cannot resolve (below max(P, M) · ε₆₄ · σ_max,
-    numpy's ``matrix_rank`` rule) set to 0."""
+    numpy's ``matrix_rank`` rule) set to 0.
+
+    Args:
+        J: (S, P, M) the Jacobians ∂r/∂θ of S networks (:func:`residuals_and_jacobian`).
+        D: (S, M) their column scales (:func:`scales`).
+
+    Returns:
+        (U, σ, Vᵀ), σ in descending order.
+    """
     U, s, Vt = _svd(J / D[:, None, :])
     cut = max(J.shape[1], J.shape[2]) * _EPS * s[:, :1]
     return U, np.where(s > cut, s, 0.0), Vt
@@ -198,7 +276,16 @@ def hessian(theta, x, y) -> np.ndarray:
     """(S, M, M) the Hessian of the MSE, (2/P) (JᵀJ + Σ_p r_p ∇²r_p), analytic (Eq. 1).
 
     For checks, not for steps: forming JᵀJ squares the Jacobian's condition number (:func:`curvature`
-    does not)."""
+    does not).
+
+    Args:
+        theta: (S, 3N + 1) networks θ = (w, b, v, c).
+        x: the points (P,), any shape (flattened).
+        y: the targets (P,), any shape (flattened).
+
+    Returns:
+        (S, M, M) the Hessian of each network, rows and columns in θ's order, M = 3N + 1.
+    """
     x, y = points(x, y)
     theta = np.asarray(theta, dtype=np.float64)
     r, J = residuals_and_jacobian(theta, x, y)
@@ -216,7 +303,9 @@ def curvature(theta, x, y) -> np.ndarray:
     formed, so the answer holds to the Jacobian's condition number, not its square.
 
     Args:
-        theta: (S, 3N + 1) networks. x, y: (P,) points and targets.
+        theta: (S, 3N + 1) networks θ = (w, b, v, c).
+        x: the points (P,), any shape (flattened).
+        y: the targets (P,), any shape (flattened).
 
     Returns:
         (S,) the smallest eigenvalue; 1 where Gauss–Newton is exact (zero residuals).

@@ -137,7 +137,16 @@ def _decrement(g, s, r) -> np.ndarray:
 
 def decrement(theta, x, y) -> np.ndarray:
     """(S,) the Gauss–Newton decrement d = ‖Uᵀr‖ / ‖r‖ of the stopping rule (module docstring), with
-    U the resolved left singular vectors of the column-scaled Jacobian at θ (S, 3N + 1)."""
+    U the resolved left singular vectors of the column-scaled Jacobian at θ (S, 3N + 1).
+
+    Args:
+        theta: (S, 3N + 1) networks θ = (w, b, v, c) (:func:`~.landscape.parameters`).
+        x: the points (P,), any shape (flattened).
+        y: the targets (P,), any shape (flattened).
+
+    Returns:
+        (S,) d in [0, 1] for each network; 0 for a zero residual.
+    """
     x, y = points(x, y)
     r, J = residuals_and_jacobian(np.asarray(theta, dtype=np.float64), x, y)
     U, s, _ = scaled_svd(J, scales(J))
@@ -290,7 +299,11 @@ def find_minima(w, b, v, c, x, y, gtol: float = GTOL, atol: float = ATOL, max_it
     steps and the stopping rule. The loss never rises.
 
     Args:
-        w: (S, N) or (S, N, 1) input weights. b, v: (S, N). c: (S,). Not modified.
+        w: (S, N) or (S, N, 1) input weights of S networks of width N. Not modified (nor are
+            b, v and c).
+        b: (S, N) biases.
+        v: (S, N) output weights.
+        c: (S,) output biases.
         x, y: (P,) the training points and targets.
         gtol: converged when the Gauss–Newton decrement d ≤ gtol (default :data:`GTOL`).
         atol: or when L ≤ atol (default :data:`ATOL`).

@@ -135,7 +135,16 @@ def load(stage: str, scale: str = "full", store=None, train: bool = False) -> di
 
 def stored_part(cfg: TrainConfig, width: int, store=None) -> Results | None:
     """The networks of ``cfg`` at ``width`` stored so far (a run still training across sessions
-    holds some of its seeds), or None when none is; never trains."""
+    holds some of its seeds), or None when none is; never trains.
+
+    Args:
+        cfg: the experiment (its width is replaced by ``width``).
+        width: the width N.
+        store: the results store.
+
+    Returns:
+        Results of the seeds of ``cfg`` stored at ``width``, or None when none is.
+    """
     cfg = cfg.replace(width=width)
     lacking = set(Store(store).missing(cfg))
     have = tuple(s for s in cfg.seeds if s not in lacking)
@@ -381,10 +390,28 @@ def found(name: str, sweep: Mapping[int, Results], networks: int, max_iter: int 
     loss and the norms kept after each of :data:`FINDER_RECORD`), the first ``sample`` of them
     then checked in extended precision (:func:`~nslkit.analysis.extended.extended_check`, ``steps``
     steps). One derived result per width, "<name>_N<width>", keyed on the runs and on
-    :data:`FINDER_CODE`: {width: {"before", "after", "test_after", "status", "iterations",
-    "grad_norm", "decrement", "method", "curvature", "record", "trace", "theta_norm", "v_max", "w_min",
-    "theta_after", "gtol", "atol", "carry", "extended": {…, "verdict", "steps"}}}. Without
-    ``train``, a width whose result is not stored is left out instead of computed."""
+    :data:`FINDER_CODE`. Without ``train``, a width whose result is not stored is left out instead
+    of computed.
+
+    Args:
+        name: the derived results' name.
+        sweep: {width: Results} of SiLU networks (ValueError for another activation); the training
+            points are those of the first one's config.
+        networks: how many networks per width, the first ones.
+        max_iter: at most this many trial steps per network and iteration, as for
+            :func:`~nslkit.analysis.minfinder.find_minima` (default the last of :data:`FINDER_RECORD`).
+        sample: how many of those networks, the first ones, the extended-precision check takes.
+        steps: extended-precision steps at most per checked network.
+        store: the results store.
+        recompute: compute it again even when it is kept.
+        train: compute what is not kept; without it a width whose result is not stored is left out.
+
+    Returns:
+        ``{width: record}``, each record a dict of "before", "after", "test_after", "status",
+        "iterations", "grad_norm", "decrement", "method", "curvature", "record", "trace",
+        "theta_norm", "v_max", "w_min", "theta_after", "gtol", "atol", "carry" and "extended"
+        (``{…, "verdict", "steps"}``).
+    """
     first = next(iter(sweep.values())).config
     if first.activation != "silu":
         raise ValueError(f"found takes SiLU networks; got {first.activation!r}")

@@ -68,7 +68,15 @@ def findings_markdown(findings: Sequence[Finding] | None = None, store: str | os
 def beyond_markdown(store: str | os.PathLike | None = None, n_boot: int = 1000) -> str:
     """Chapter 12's answer as Markdown, from the stored runs: α over N = 10..50 and 2..8 at each
     budget with the paired Δα against the paper's 50,000 steps, the medians at N = 10 and 50, the
-    optimiser map's cells against the paper's (paired), and the joint law's best form."""
+    optimiser map's cells against the paper's (paired), and the joint law's best form.
+
+    Args:
+        store: the results store the runs are read from.
+        n_boot: bootstrap resamples of each interval of α and Δα (default 1000).
+
+    Returns:
+        The Markdown, one bullet a line, ending in a newline.
+    """
     from .budget import alpha_table, best_form, joint_fits, load
     from .minima import BUDGET_WIDTHS, BUDGETS
     from .optimisers import PAPER_CELL, cells, paired_table
