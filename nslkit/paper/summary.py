@@ -78,7 +78,7 @@ def beyond_markdown(store: str | os.PathLike | None = None, n_boot: int = 1000) 
         The Markdown, one bullet a line, ending in a newline.
     """
     from .budget import alpha_table, best_form, joint_fits, load
-    from .minima import BUDGET_WIDTHS, BUDGETS
+    from .minima import BUDGET_SEEDS, BUDGET_WIDTHS, BUDGETS
     from .optimisers import PAPER_CELL, cells, paired_table
     from .scales import SCALING_WIDTHS
 
@@ -106,11 +106,25 @@ def beyond_markdown(store: str | os.PathLike | None = None, n_boot: int = 1000) 
         if name == "N = 10..50":
             ends = "; ".join(f"{r['T']:,}: {r['medians'][10]:.2e} and {r['medians'][50]:.2e}" for r in rows)
             lines.append(f"* **Medians at N = 10 and 50** (every stored seed): {ends}.")
+    common = [w for w in SCALING_WIDTHS if all(w in sw for sw in budgets.values())]
+    if 2 <= len(common) < len(SCALING_WIDTHS):
+        rows = alpha_table(budgets, common, n_boot=n_boot)
+        r = rows[-1]
+        if "delta_ref" in r:
+            lines.append(f"* **α over N = {', '.join(map(str, common))}** (the widths from 10 every budget holds so far),"
+                         f" at {r['T']:,} steps: {ci(r['alpha'], r['alpha_ci'])}, Δα "
+                         f"{ci(r['delta_ref'], r['delta_ref_ci'], '+.2f')} against 50,000 steps "
+                         f"({decided(r['delta_ref_ci'])}, {r['seeds_ref']:,} seeds paired).")
     partial = sorted((t, w) for t in BUDGETS for w in BUDGET_WIDTHS if w not in budgets.get(t, {}))
     if partial:
         lines.append("* **Not yet trained** (resumable runs of `minima.runs(\"full\")[\"budget\"]`): "
                      + "; ".join(f"T = {t:,}: N = {', '.join(str(w) for tt, w in partial if tt == t)}"
                                  for t in sorted({t for t, _ in partial})) + ".")
+    few = sorted((t, w, len(r.seeds)) for t, sw in budgets.items() if t in BUDGETS for w, r in sw.items()
+                 if len(r.seeds) < BUDGET_SEEDS)
+    if few:
+        lines.append(f"* **Partly trained** (of {BUDGET_SEEDS} seeds): "
+                     + "; ".join(f"T = {t:,}, N = {w}: {n}" for t, w, n in few) + ".")
     complete = {t: sw for t, sw in budgets.items() if all(w in sw for w in BUDGET_WIDTHS)}
     if len(complete) >= 3:
         fits = joint_fits(complete, BUDGET_WIDTHS)
