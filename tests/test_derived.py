@@ -143,3 +143,16 @@ def test_a_record_made_under_the_legacy_key_is_kept_and_rekeyed(tmp_path):
     rec = json.loads((tmp_path / "derived" / "r.json").read_text())
     assert rec["key"] == derived_key("r", ["x"], code) != old and rec["rekeyed"]["from"] == old
     assert derived_result("r", ["y"], None, code, st) is None  # other inputs: not this record
+
+
+def test_every_committed_derived_result_is_current():
+    # a record whose code changed would be recomputed (minutes to hours) the first time a chapter
+    # or the ledger reads it: on main, every committed one is current
+    from pathlib import Path
+
+    from nslkit.paper import derived as d
+
+    committed = Path(__file__).resolve().parent.parent / "results"
+    status = d.stored_derived(Store(committed))
+    assert status, "no derived results committed"
+    assert not {name: s["status"] for name, s in status.items() if s["status"] != "current"}
