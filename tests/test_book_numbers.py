@@ -82,3 +82,11 @@ def test_the_readme_findings_are_generated_from_the_stored_results(findings):
     assert summary.update_readme(ROOT / "README.md", summary.findings_markdown(list(findings.values())),
                                  check=True), "README's findings differ from the stored results: run " \
                                               "python -m nslkit.paper.summary"
+
+
+def test_the_readme_chapter_12_block_is_generated_from_the_committed_runs(findings):
+    from nslkit.paper import summary
+
+    assert summary.update_readme(ROOT / "README.md", summary.findings_markdown(list(findings.values())),
+                                 check=True, beyond=summary.beyond_markdown()), \
+        "README's chapter-12 block differs from the committed runs: run python -m nslkit.paper.summary"
