@@ -191,6 +191,9 @@ def alpha_numbers(rows: list[dict[str, Any]], small: list[dict[str, Any]] | None
     if rows:
         out.update(alpha_first=out[f"alpha_{rows[0]['T']}"], alpha_last=out[f"alpha_{rows[-1]['T']}"],
                    T_first=f"{rows[0]['T']:,}", T_last=f"{rows[-1]['T']:,}",
+                   dref_last=out.get(f"dref_{rows[-1]['T']}", "none"),
+                   dref_last_verdict=out.get(f"dref_{rows[-1]['T']}_verdict", "none"),
+                   dref_last_seeds=out.get(f"dref_{rows[-1]['T']}_seeds", 0),
                    decided_prev=sum(1 for r in rows if "delta_prev" in r
                                     and not r["delta_prev_ci"][0] <= 0 <= r["delta_prev_ci"][1]),
                    steps_prev=sum(1 for r in rows if "delta_prev" in r))
