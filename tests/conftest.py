@@ -28,17 +28,4 @@ def small_cfg() -> TrainConfig:
     return TrainConfig(width=4, seeds=3, steps=200, lr_step=70, test_points=200)
 
 
-def rel_err(a, b) -> float:
-    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-300))
-
-
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-try:
-    import triton  # noqa: F401
-
-    HAS_TRITON = True
-except ImportError:
-    HAS_TRITON = False
-needs_triton = pytest.mark.skipif(not HAS_TRITON, reason="needs the triton package (make test installs it)")
+from _support import HAS_TRITON, cuda, needs_triton, rel_err  # noqa: E402,F401  (tests import them from _support)

@@ -13,7 +13,7 @@ from nslkit.backends import loop, triton_loop
 from nslkit.cli import main
 from nslkit.train import BACKENDS, backend_supports, refusal, resolve_backend
 
-from conftest import needs_triton
+from _support import needs_triton
 
 CPU = torch.device("cpu")
 

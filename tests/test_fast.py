@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import cuda, needs_triton, rel_err
+from _support import cuda, needs_triton, rel_err
 from nslkit import TrainConfig, train, train_widths
 from nslkit.backends.triton_sweep import WARMUP_STEPS, train_many
 from nslkit.backends.triton_step import MAX_TILE, adam_schedule, block_shape

@@ -8,7 +8,7 @@ import pytest
 import torch
 from tqdm import tqdm
 
-from conftest import needs_triton, rel_err
+from _support import needs_triton, rel_err
 from nslkit import OPTIMIZERS, Store, TrainConfig, run, train, training_data
 from nslkit.backends import loop
 from nslkit.backends.compiled import compile_works

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import cuda, rel_err
+from _support import cuda, rel_err
 from nslkit import ACTIVATIONS, TrainConfig, learning_rate, train, training_data
 from nslkit.backends.reference import train_naive
 from nslkit.config import make_optimizer

@@ -11,7 +11,7 @@ import pytest
 import torch
 from tqdm import tqdm
 
-from conftest import needs_triton, rel_err
+from _support import needs_triton, rel_err
 from nslkit import TrainConfig, train
 from nslkit.paper.scales import SWEEP_WIDTHS
 
